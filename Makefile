@@ -1,0 +1,156 @@
+# ikeshift top-level build.  Objects and binaries go under $(BUILD);
+# binaries under $(BUILD)/bin.  See README.md for the targets.
+
+BUILD     ?= build
+CC        ?= cc
+CLANG     ?= clang
+PREFIX    ?= /usr/local
+
+WARN      := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+             -Wpointer-arith -Wcast-qual -Wsign-compare -Werror
+STD       := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+OPT       ?= -O2 -g
+SAN       ?=
+CFLAGS    := $(STD) $(OPT) $(WARN) $(SAN) -Iproto -MMD -MP
+LDFLAGS   := $(SAN)
+LIBS      := -lcrypto -ljansson -lm
+AGENT_LIBS := -luv
+
+# Debian 12 packages that the build and the tests need.
+DEB_BUILD := build-essential pkg-config clang libclang-rt-14-dev llvm \
+             libssl-dev libuv1-dev libhiredis-dev libjansson-dev \
+             libcriterion-dev
+DEB_TEST  := tshark iproute2 strongswan-charon strongswan-swanctl \
+             libstrongswan-standard-plugins libstrongswan-extra-plugins \
+             libcharon-extra-plugins redis-server procps psmisc nftables
+DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
+
+PROTO_SRC := $(wildcard proto/*.c)
+RT_SRC    := $(wildcard proto/rt/*.c)
+AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
+UNIT_SRC  := $(wildcard tests/unit/*.c) $(wildcard tests/support/*.c)
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+
+PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/%.o)
+RT_OBJ    := $(RT_SRC:%.c=$(BUILD)/%.o)
+AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/%.o)
+UNIT_OBJ  := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+
+LIBPROTO  := $(BUILD)/lib/libikeproto.a
+LIBRT     := $(BUILD)/lib/libikeshift-rt.a
+LIBAGENT  := $(BUILD)/lib/libikeshift-agent.a
+AGENT     := $(BUILD)/bin/ikeshift-agent
+DUMP      := $(BUILD)/bin/ikeshift-dump
+UNIT      := $(BUILD)/tests/unit-tests
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+BENCH_BIN := $(BUILD)/bench/bench_parse
+
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps check unit asan fuzz fuzz-run bench clean install
+
+all: $(LIBPROTO) $(LIBRT) $(DUMP) $(if $(wildcard agent/main.c),$(AGENT))
+
+# Installs what is missing; quick when everything is present.
+deps:
+	@missing=""; for p in $(DEB_ALL); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	        || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "deps: installing$$missing"; \
+	    if [ "$$(id -u)" != 0 ]; then \
+	        echo "deps: root is required to install packages" >&2; exit 1; \
+	    fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBPROTO): $(PROTO_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBRT): $(RT_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBAGENT): $(AGENT_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(AGENT): $(BUILD)/agent/main.o $(LIBAGENT) $(LIBRT) $(LIBPROTO)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(AGENT_LIBS) $(LIBS)
+
+DUMP_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard proto/dump/*.c))
+
+$(DUMP): $(DUMP_OBJ) $(LIBPROTO)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%.o: CFLAGS += -Itests/unit -Itests/support -Iagent \
+    -DTEST_DATA_DIR='"$(CURDIR)/tests/data"' \
+    -DDUMP_BIN='"$(CURDIR)/$(DUMP)"'
+
+$(UNIT): $(UNIT_OBJ) $(if $(AGENT_SRC),$(LIBAGENT)) $(LIBRT) $(LIBPROTO)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion $(AGENT_LIBS) $(LIBS)
+
+# One binary per test file, for quick iteration: make build/tests/test_ike_msg
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o \
+    $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/support/*.c)) \
+    $(if $(AGENT_SRC),$(LIBAGENT)) $(LIBRT) $(LIBPROTO)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion $(AGENT_LIBS) $(LIBS)
+
+unit: $(UNIT) $(DUMP)
+	$(UNIT) --jobs 2
+
+check: deps
+	$(MAKE) all $(UNIT)
+	$(UNIT) --jobs 2
+
+# The same unit tests under AddressSanitizer and UBSan; leaks fail the run.
+asan:
+	$(MAKE) BUILD=build/asan CC=$(CLANG) OPT="-O1 -g" \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    all build/asan/tests/unit-tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    build/asan/tests/unit-tests --jobs 2
+
+# libFuzzer targets: each links the proto sources compiled by clang.
+FUZZ_CFLAGS := $(STD) -O1 -g $(WARN) -Iproto -fsanitize=fuzzer,address,undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(RT_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
+
+fuzz: $(FUZZ_BIN)
+
+fuzz-run: fuzz
+	@for f in $(FUZZ_BIN); do \
+	    name=$$(basename $$f); corpus=$(BUILD)/fuzz/corpus/$$name; \
+	    mkdir -p $$corpus; \
+	    echo "== $$name for $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        $$corpus tests/fuzz/seeds/$$name || exit 1; \
+	done
+
+$(BUILD)/bench/%: tests/bench/%.c $(LIBPROTO)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+bench: $(BENCH_BIN)
+	$(BENCH_BIN)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(DUMP) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
