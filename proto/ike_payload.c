@@ -145,7 +145,7 @@ ike_notify_type_name(uint16_t type)
 }
 
 int
-ike_payload_parse_ke(const struct ike_payload *p, struct ike_ke *out,
+ike_payload_parse_ke(const struct ike_payload *p, struct ike_ke_payload *out,
     struct ike_parse_error *err)
 {
     if (check_type(p, IKE_P_KE, IKE_P_KE, err) < 0)
@@ -460,7 +460,7 @@ int
 ike_payload_validate(const struct ike_payload *p, struct ike_parse_error *err)
 {
     union {
-        struct ike_ke ke;
+        struct ike_ke_payload ke;
         struct ike_nonce nonce;
         struct ike_notify notify;
         struct ike_id id;

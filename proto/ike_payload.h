@@ -38,7 +38,7 @@ struct ike_payload {
 };
 
 /* Key Exchange (3.4). */
-struct ike_ke {
+struct ike_ke_payload {
     uint16_t group;         /* Diffie-Hellman group, IKE_DH_* */
     const uint8_t *data;    /* key exchange data, never empty */
     size_t len;
@@ -180,7 +180,7 @@ ike_payload_validate(const struct ike_payload *p,
  * IKE_E_PAYLOAD_TYPE_MISMATCH when p is of another payload type.
  */
 int
-ike_payload_parse_ke(const struct ike_payload *p, struct ike_ke *out,
+ike_payload_parse_ke(const struct ike_payload *p, struct ike_ke_payload *out,
     struct ike_parse_error *err);
 
 int

@@ -326,7 +326,7 @@ static int
 dump_body(json_t *obj, const struct ike_payload *p,
     const struct ike_header *hdr, struct ike_parse_error *err)
 {
-    struct ike_ke ke;
+    struct ike_ke_payload ke;
     struct ike_nonce nonce;
     struct ike_id id;
     struct ike_auth auth;

@@ -94,7 +94,7 @@ rebuild_payload(struct ike_writer *w, const struct ike_payload *p)
     case IKE_P_SA:
         return rebuild_sa(w, p);
     case IKE_P_KE: {
-        struct ike_ke ke;
+        struct ike_ke_payload ke;
 
         check(ike_payload_parse_ke(p, &ke, NULL) == 0);
         ike_payload_build_ke(w, ke.group, ke.data, ke.len);
@@ -290,7 +290,7 @@ static void
 compare_payload(const struct ike_payload *a, const struct ike_payload *b)
 {
     union {
-        struct ike_ke ke;
+        struct ike_ke_payload ke;
         struct ike_notify nt;
         struct ike_id id;
         struct ike_auth auth;

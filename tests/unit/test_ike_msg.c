@@ -177,7 +177,7 @@ ParameterizedTest(struct vector_case *c, ike_msg, vector_matches_tshark)
                 "vector %s notify %zu", c->prefix, notify_index);
             notify_index++;
         } else if (p->type == IKE_P_KE) {
-            struct ike_ke ke;
+            struct ike_ke_payload ke;
 
             cr_assert_eq(ike_payload_parse_ke(p, &ke, NULL), 0);
             cr_expect_eq(ke.group, c->ke_group, "vector %s", c->prefix);

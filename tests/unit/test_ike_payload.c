@@ -52,7 +52,7 @@ Test(ike_payload, ke_round_trips)
     uint8_t buf[256];
     struct ike_writer w;
     struct ike_msg msg;
-    struct ike_ke ke;
+    struct ike_ke_payload ke;
 
     start(&w, buf, sizeof(buf));
     ike_payload_build_ke(&w, IKE_DH_CURVE25519, data, sizeof(data));
@@ -73,7 +73,7 @@ Test(ike_payload, ke_group_uses_both_octets)
     uint8_t buf[256];
     struct ike_writer w;
     struct ike_msg msg;
-    struct ike_ke ke;
+    struct ike_ke_payload ke;
 
     /* A private-use group number above 255 (RFC 7296 3.3.2). */
     start(&w, buf, sizeof(buf));
@@ -648,7 +648,7 @@ Test(ike_payload, parser_rejects_wrong_payload_type)
     uint8_t buf[256];
     struct ike_writer w;
     struct ike_msg msg;
-    struct ike_ke ke;
+    struct ike_ke_payload ke;
     struct ike_parse_error err;
 
     start(&w, buf, sizeof(buf));
@@ -680,7 +680,7 @@ static void
 rebuild_payload(struct ike_writer *w, const struct ike_payload *p)
 {
     if (p->type == IKE_P_KE) {
-        struct ike_ke ke;
+        struct ike_ke_payload ke;
 
         cr_assert_eq(ike_payload_parse_ke(p, &ke, NULL), 0);
         ike_payload_build_ke(w, ke.group, ke.data, ke.len);
