@@ -14,12 +14,12 @@ SAN       ?=
 CFLAGS    := $(STD) $(OPT) $(WARN) $(SAN) -Iproto -MMD -MP
 LDFLAGS   := $(SAN)
 LIBS      := -lcrypto -ljansson -lm
-AGENT_LIBS := -luv
+AGENT_LIBS := -lhiredis -luv
 
 # Debian 12 packages that the build and the tests need.
 DEB_BUILD := build-essential pkg-config clang libclang-rt-14-dev llvm \
              libssl-dev libuv1-dev libhiredis-dev libjansson-dev \
-             libcriterion-dev
+             libcriterion-dev node-llhttp
 DEB_TEST  := tshark iproute2 strongswan-charon strongswan-swanctl \
              libstrongswan-standard-plugins libstrongswan-extra-plugins \
              libcharon-extra-plugins redis-server procps psmisc nftables
@@ -34,11 +34,24 @@ FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/%.o)
 RT_OBJ    := $(RT_SRC:%.c=$(BUILD)/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/%.o)
+CTL_SRC   := $(filter-out controller/main.c controller/ctl_main.c,\
+             $(wildcard controller/*.c))
+CTL_OBJ   := $(CTL_SRC:%.c=$(BUILD)/%.o)
+
+# llhttp is compiled from the C sources that Debian's node-llhttp ships.
+LLHTTP_DIR := /usr/share/llhttp
+LLHTTP_INC := /usr/share/include/llhttp
+LLHTTP_OBJ := $(BUILD)/llhttp/api.o $(BUILD)/llhttp/http.o \
+              $(BUILD)/llhttp/llhttp.o
 UNIT_OBJ  := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
 LIBPROTO  := $(BUILD)/lib/libikeproto.a
 LIBRT     := $(BUILD)/lib/libikeshift-rt.a
 LIBAGENT  := $(BUILD)/lib/libikeshift-agent.a
+LIBCTL    := $(BUILD)/lib/libikeshift-controller.a
+LIBLLHTTP := $(BUILD)/lib/libllhttp.a
+CONTROLLER := $(BUILD)/bin/ikeshift-controller
+CTLCLI    := $(BUILD)/bin/ikeshiftctl
 AGENT     := $(BUILD)/bin/ikeshift-agent
 DUMP      := $(BUILD)/bin/ikeshift-dump
 UNIT      := $(BUILD)/tests/unit-tests
@@ -47,9 +60,11 @@ BENCH_BIN := $(BUILD)/bench/bench_parse
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps check unit asan fuzz fuzz-run bench clean install
+.PHONY: all deps check unit interop asan fuzz fuzz-run bench clean install
 
-all: $(LIBPROTO) $(LIBRT) $(DUMP) $(if $(wildcard agent/main.c),$(AGENT))
+all: $(LIBPROTO) $(LIBRT) $(DUMP) $(if $(wildcard agent/main.c),$(AGENT)) \
+    $(if $(wildcard controller/main.c),$(CONTROLLER)) \
+    $(if $(wildcard controller/ctl_main.c),$(CTLCLI))
 
 # Installs what is missing; quick when everything is present.
 deps:
@@ -78,6 +93,30 @@ $(LIBRT): $(RT_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+$(BUILD)/llhttp/%.o: $(LLHTTP_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(OPT) $(SAN) -I$(LLHTTP_INC) -c $< -o $@
+
+$(LIBLLHTTP): $(LLHTTP_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/controller/%.o: CFLAGS += -I$(LLHTTP_INC)
+
+$(LIBCTL): $(CTL_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(CONTROLLER): $(BUILD)/controller/main.o $(LIBCTL) $(LIBLLHTTP) $(LIBRT) \
+    $(LIBPROTO)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lssl $(AGENT_LIBS) $(LIBS)
+
+$(CTLCLI): $(BUILD)/controller/ctl_main.o $(LIBCTL) $(LIBLLHTTP) $(LIBRT) \
+    $(LIBPROTO)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lssl $(AGENT_LIBS) $(LIBS)
+
 $(LIBAGENT): $(AGENT_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
@@ -93,26 +132,34 @@ $(DUMP): $(DUMP_OBJ) $(LIBPROTO)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%.o: CFLAGS += -Itests/unit -Itests/support -Iagent \
+    -Icontroller -I$(LLHTTP_INC) \
     -DTEST_DATA_DIR='"$(CURDIR)/tests/data"' \
     -DDUMP_BIN='"$(CURDIR)/$(DUMP)"'
 
-$(UNIT): $(UNIT_OBJ) $(if $(AGENT_SRC),$(LIBAGENT)) $(LIBRT) $(LIBPROTO)
+TEST_LIBS := $(if $(AGENT_SRC),$(LIBAGENT)) $(if $(CTL_SRC),$(LIBCTL) \
+    $(LIBLLHTTP)) $(LIBRT) $(LIBPROTO)
+
+$(UNIT): $(UNIT_OBJ) $(TEST_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion $(AGENT_LIBS) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion -lssl $(AGENT_LIBS) $(LIBS)
 
 # One binary per test file, for quick iteration: make build/tests/test_ike_msg
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o \
-    $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/support/*.c)) \
-    $(if $(AGENT_SRC),$(LIBAGENT)) $(LIBRT) $(LIBPROTO)
+    $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/support/*.c)) $(TEST_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion $(AGENT_LIBS) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcriterion -lssl $(AGENT_LIBS) $(LIBS)
 
 unit: $(UNIT) $(DUMP)
 	$(UNIT) --jobs 2
 
+# Interop cases: real strongSwan in network namespaces (root).
+interop: all
+	IKESHIFT_BIN=$(CURDIR)/$(BUILD)/bin tests/interop/run.sh
+
 check: deps
 	$(MAKE) all $(UNIT)
 	$(UNIT) --jobs 2
+	$(MAKE) interop
 
 # The same unit tests under AddressSanitizer and UBSan; leaks fail the run.
 asan:
@@ -126,7 +173,7 @@ asan:
 FUZZ_CFLAGS := $(STD) -O1 -g $(WARN) -Iproto -fsanitize=fuzzer,address,undefined
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(RT_SRC)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(AGENT_LIBS) $(LIBS)
 
 fuzz: $(FUZZ_BIN)
 
