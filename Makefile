@@ -56,7 +56,6 @@ AGENT     := $(BUILD)/bin/ikeshift-agent
 DUMP      := $(BUILD)/bin/ikeshift-dump
 UNIT      := $(BUILD)/tests/unit-tests
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-BENCH_BIN := $(BUILD)/bench/bench_parse
 
 FUZZ_SECONDS ?= 60
 
@@ -173,7 +172,7 @@ asan:
 FUZZ_CFLAGS := $(STD) -O1 -g $(WARN) -Iproto -fsanitize=fuzzer,address,undefined
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(RT_SRC)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(AGENT_LIBS) $(LIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(AGENT_LIBS) $(LIBS)
 
 fuzz: $(FUZZ_BIN)
 
@@ -186,12 +185,17 @@ fuzz-run: fuzz
 	        $$corpus tests/fuzz/seeds/$$name || exit 1; \
 	done
 
-$(BUILD)/bench/%: tests/bench/%.c $(LIBPROTO)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_ALL := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-bench: $(BENCH_BIN)
-	$(BENCH_BIN)
+$(BUILD)/bench/%: tests/bench/%.c $(TEST_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iagent -Icontroller -o $@ $(filter %.c %.a,$^) \
+	    -lssl $(AGENT_LIBS) $(LIBS)
+
+bench: $(BENCH_ALL)
+	$(BUILD)/bench/bench_parse
+	$(if $(wildcard tests/bench/bench_plan.c),$(BUILD)/bench/bench_plan)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -227,7 +227,14 @@ read_timers_limits(struct agent_config *c, struct config_obj *root)
     read_uint(l, "max_half_open_per_peer", &e->max_half_open_per_peer, 1,
         10000000);
     read_uint(l, "max_sas", &e->max_sas, 1, 100000000);
+    /* At max_half_open every IKE_SA_INIT is dropped, even one with a valid
+     * cookie, so cookies have to start before that. */
+    if (e->cookie_threshold >= e->max_half_open)
+        config_obj_error(l, "cookie_threshold", "must be below"
+            " max_half_open (%u)", e->max_half_open);
     read_uint(l, "reply_rate", &e->reply_rate, 1, 10000000);
+    read_uint(l, "reply_rate_per_peer", &e->reply_rate_per_peer, 1,
+        10000000);
     read_uint(r, "client_max", &e->client_redirect_max, 1, 1000);
     read_ms(r, "client_period", &e->client_redirect_period_ms, 1000,
         86400000);
@@ -300,6 +307,8 @@ read_misc(struct agent_config *c, struct config_obj *root)
 
     config_get_string(root, "control_socket", CONFIG_NONEMPTY,
         "/run/ikeshift-agent.sock", 107, &c->control_socket);
+    config_get_string(root, "debug_keys_file", CONFIG_NONEMPTY, NULL, 4096,
+        &c->debug_keys_file);
     config_get_string(root, "log_level", CONFIG_NONEMPTY, "info", 16, &level);
     if (log_parse_level(level, &c->log_level) < 0)
         config_obj_error(root, "log_level", "invalid level \"%s\", expected %s",

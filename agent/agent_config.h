@@ -31,6 +31,7 @@ struct agent_config {
     struct engine_psk *psks;
     struct policy_static_rule *rules;
     const char *control_socket;
+    const char *debug_keys_file;        /* NULL: no key log (the default) */
     enum log_level log_level;
     uint64_t drain_interval_ms;         /* between two REDIRECT batches */
     unsigned drain_batch;               /* REDIRECTs per batch */

@@ -61,6 +61,179 @@ engine_rand(void *buf, size_t len)
         abort();
 }
 
+/* Timer heap (a binary min-heap on due_ms, 1-based positions). */
+static void
+heap_set(struct ike_engine *e, size_t pos, struct ike_sa *sa)
+{
+    e->heap[pos - 1] = sa;
+    sa->heap_pos = (uint32_t)pos;
+}
+
+static void
+heap_up(struct ike_engine *e, size_t pos)
+{
+    struct ike_sa *sa = e->heap[pos - 1];
+
+    while (pos > 1 && e->heap[pos / 2 - 1]->due_ms > sa->due_ms) {
+        heap_set(e, pos, e->heap[pos / 2 - 1]);
+        pos /= 2;
+    }
+    heap_set(e, pos, sa);
+}
+
+static void
+heap_down(struct ike_engine *e, size_t pos)
+{
+    struct ike_sa *sa = e->heap[pos - 1];
+
+    for (;;) {
+        size_t child = 2 * pos;
+
+        if (child > e->heap_len)
+            break;
+        if (child < e->heap_len &&
+            e->heap[child]->due_ms < e->heap[child - 1]->due_ms)
+            child++;
+        if (e->heap[child - 1]->due_ms >= sa->due_ms)
+            break;
+        heap_set(e, pos, e->heap[child - 1]);
+        pos = child;
+    }
+    heap_set(e, pos, sa);
+}
+
+static void
+heap_remove(struct ike_engine *e, struct ike_sa *sa)
+{
+    size_t pos = sa->heap_pos;
+    struct ike_sa *last;
+
+    if (pos == 0)
+        return;
+    sa->heap_pos = 0;
+    last = e->heap[--e->heap_len];
+    if (last == sa)
+        return;
+    heap_set(e, pos, last);
+    heap_up(e, pos);
+    heap_down(e, last->heap_pos);
+}
+
+static int
+heap_push(struct ike_engine *e, struct ike_sa *sa)
+{
+    if (e->heap_len == e->heap_cap) {
+        size_t cap = e->heap_cap ? 2 * e->heap_cap : 1024;
+        struct ike_sa **h = realloc(e->heap, cap * sizeof(*h));
+
+        if (h == NULL)
+            return -ENOMEM;
+        e->heap = h;
+        e->heap_cap = cap;
+    }
+    e->heap_len++;
+    heap_set(e, e->heap_len, sa);
+    heap_up(e, e->heap_len);
+    return 0;
+}
+
+/* Returns when sa's timers next need to run; 0 means at once, UINT64_MAX
+ * never.  It has no side effects, so it may be called at any time. */
+static uint64_t
+engine_sa_deadline(const struct ike_engine *e, const struct ike_sa *sa)
+{
+    const struct engine_config *cfg = e->cfg;
+    uint64_t next = UINT64_MAX;
+
+    if (sa->state == IKE_SA_HALF_OPEN)
+        return sa->expire_ms;
+    if (sa->request != NULL)
+        next = sa->request->next_ms;
+    if (sa->expire_ms != 0 && sa->state != IKE_SA_CLOSING &&
+        sa->expire_ms < next)
+        next = sa->expire_ms;
+    if (sa->state == IKE_SA_ESTABLISHED && sa->request == NULL) {
+        if (sa->redirect_to != NULL)
+            return 0;
+        if (cfg->liveness_interval_ms != 0 &&
+            sa->last_rx_ms + cfg->liveness_interval_ms < next)
+            next = sa->last_rx_ms + cfg->liveness_interval_ms;
+    }
+    return next;
+}
+
+void
+engine_sa_schedule(struct ike_engine *e, struct ike_sa *sa)
+{
+    uint64_t due = engine_sa_deadline(e, sa);
+
+    if (due == UINT64_MAX) {
+        heap_remove(e, sa);
+        return;
+    }
+    if (sa->heap_pos == 0) {
+        sa->due_ms = due;
+        if (heap_push(e, sa) < 0)
+            log_error("ike", "scheduling a timer failed; reason=no_memory");
+        return;
+    }
+    if (due < sa->due_ms) {
+        sa->due_ms = due;
+        heap_up(e, sa->heap_pos);
+    } else if (due > sa->due_ms) {
+        sa->due_ms = due;
+        heap_down(e, sa->heap_pos);
+    }
+}
+
+static size_t
+digest_bucket(const struct ike_engine *e, const uint8_t *digest)
+{
+    uint64_t h;
+
+    /* SHA-256 output is uniform, so its first octets index the buckets. */
+    memcpy(&h, digest, sizeof(h));
+    return (size_t)h & e->digest_mask;
+}
+
+void
+engine_digest_insert(struct ike_engine *e, struct ike_sa *sa)
+{
+    size_t b = digest_bucket(e, sa->init->digest);
+
+    sa->dnext = e->digest_buckets[b];
+    e->digest_buckets[b] = sa;
+}
+
+static void
+engine_digest_remove(struct ike_engine *e, struct ike_sa *sa)
+{
+    struct ike_sa **pp;
+
+    if (sa->init == NULL)
+        return;
+    pp = &e->digest_buckets[digest_bucket(e, sa->init->digest)];
+    for (; *pp != NULL; pp = &(*pp)->dnext) {
+        if (*pp == sa) {
+            *pp = sa->dnext;
+            sa->dnext = NULL;
+            return;
+        }
+    }
+}
+
+struct ike_sa *
+engine_digest_find(const struct ike_engine *e, const uint8_t *digest)
+{
+    struct ike_sa *sa = e->digest_buckets[digest_bucket(e, digest)];
+
+    for (; sa != NULL; sa = sa->dnext) {
+        if (memcmp(sa->init->digest, digest, IKE_SA_DIGEST_LEN) == 0)
+            return sa;
+    }
+    return NULL;
+}
+
 struct ike_engine *
 engine_new(const struct engine_config *cfg, struct policy policy,
     engine_send_fn send, void *send_arg)
@@ -78,12 +251,20 @@ engine_new(const struct engine_config *cfg, struct policy policy,
     e->send_arg = send_arg;
     if (ike_sa_table_init(&e->table) < 0)
         goto fail;
+    /* Half-open SAs never exceed max_half_open, so this many buckets keep
+     * the digest chains short. */
+    e->digest_mask = 64;
+    while (e->digest_mask < cfg->max_half_open && e->digest_mask < 1u << 20)
+        e->digest_mask <<= 1;
+    if ((e->digest_buckets = calloc(e->digest_mask,
+        sizeof(*e->digest_buckets))) == NULL)
+        goto fail;
+    e->digest_mask--;
     if ((e->ke_ctx = ike_ke_ctx_new()) == NULL)
         goto fail;
     if (cfg->have_pool && (e->pool = pool_new(&cfg->pool)) == NULL)
         goto fail;
     engine_rand(e->cookie_secret, sizeof(e->cookie_secret));
-    e->reply_tokens = (uint64_t)cfg->reply_rate * 1000;
     return e;
 fail:
     engine_free(e);
@@ -103,12 +284,28 @@ engine_free(struct ike_engine *engine)
         ike_sa_free(sa);
     }
     ike_sa_table_fini(&engine->table);
+    free(engine->digest_buckets);
+    free(engine->heap);
     ike_ke_ctx_free(engine->ke_ctx);
     pool_free(engine->pool);
     OPENSSL_cleanse(engine->cookie_secret, sizeof(engine->cookie_secret));
     OPENSSL_cleanse(engine->plain, sizeof(engine->plain));
     OPENSSL_cleanse(engine->reply, sizeof(engine->reply));
     free(engine);
+}
+
+void
+engine_set_keylog(struct ike_engine *engine, engine_keylog_fn fn, void *arg)
+{
+    engine->keylog = fn;
+    engine->keylog_arg = arg;
+}
+
+void
+engine_keylog_sa(struct ike_engine *e, const struct ike_sa *sa)
+{
+    if (e->keylog != NULL)
+        e->keylog(e->keylog_arg, sa->spi_i, sa->spi_r, &sa->keys);
 }
 
 void
@@ -203,11 +400,13 @@ engine_sa_established(struct ike_engine *e, struct ike_sa *sa,
     if (sa->state == IKE_SA_HALF_OPEN) {
         e->n_half_open--;
         e->clients[sa->client_slot].half_open--;
+        engine_digest_remove(e, sa);
     }
     sa->state = IKE_SA_ESTABLISHED;
     sa->established_ms = now_ms;
     sa->expire_ms = 0;
     sa->last_rx_ms = now_ms;
+    engine_sa_schedule(e, sa);
 }
 
 void
@@ -221,20 +420,16 @@ engine_send_raw(struct ike_engine *e, const struct sockaddr *local,
 }
 
 bool
-engine_take_reply_token(struct ike_engine *e, uint64_t now_ms)
+engine_take_reply_token(struct ike_engine *e, const struct sockaddr *peer,
+    uint64_t now_ms)
 {
-    uint64_t cap = (uint64_t)e->cfg->reply_rate * 1000;
+    struct engine_client_slot *slot = &e->clients[engine_client_slot(peer)];
 
-    if (now_ms > e->reply_tokens_ms) {
-        e->reply_tokens += (now_ms - e->reply_tokens_ms) * e->cfg->reply_rate;
-        if (e->reply_tokens > cap)
-            e->reply_tokens = cap;
-    }
-    e->reply_tokens_ms = now_ms;
-    if (e->reply_tokens < 1000)
+    /* The client's own bucket first, so that replies refused to a
+     * flooding address do not use up the budget of everyone else. */
+    if (!ratelimit_take(&slot->replies, e->cfg->reply_rate_per_peer, now_ms))
         return false;
-    e->reply_tokens -= 1000;
-    return true;
+    return ratelimit_take(&e->replies, e->cfg->reply_rate, now_ms);
 }
 
 int
@@ -316,6 +511,7 @@ engine_send_request(struct ike_engine *e, struct ike_sa *sa,
     req->len = len;
     memcpy(req->msg, e->out, len);
     sa->request = req;
+    engine_sa_schedule(e, sa);
     engine_send_raw(e, &sa->local.sa, &sa->peer.sa, req->msg, len);
     return 0;
 }
@@ -327,9 +523,11 @@ engine_sa_delete(struct ike_engine *e, struct ike_sa *sa, const char *reason)
 
     engine_sa_tag(sa, tag, sizeof(tag));
     ike_sa_table_remove(&e->table, sa);
+    heap_remove(e, sa);
     if (sa->state == IKE_SA_HALF_OPEN) {
         e->n_half_open--;
         e->clients[sa->client_slot].half_open--;
+        engine_digest_remove(e, sa);
     }
     if (sa->vip.s_addr != 0)
         pool_release(e->pool, sa->vip);
@@ -488,21 +686,20 @@ engine_input(struct ike_engine *engine, const uint8_t *msg, size_t len,
     engine_sa_request(engine, sa, &rx);
 }
 
-/* Runs the timers of one SA; returns its next deadline.  May free sa. */
-static uint64_t
+/* Runs the due timers of one SA.  Returns false when sa was freed. */
+static bool
 engine_sa_timers(struct ike_engine *e, struct ike_sa *sa, uint64_t now)
 {
     const struct engine_config *cfg = e->cfg;
     struct ike_sa_request *req = sa->request;
-    uint64_t next = UINT64_MAX;
 
     if (sa->state == IKE_SA_HALF_OPEN) {
         if (now >= sa->expire_ms) {
             engine_count(e, ENGINE_CTR_HALF_OPEN_EXPIRED);
             engine_sa_delete(e, sa, "half_open_timeout");
-            return UINT64_MAX;
+            return false;
         }
-        return sa->expire_ms;
+        return true;
     }
     if (req != NULL && now >= req->next_ms) {
         if (req->tries >= cfg->retransmit_tries) {
@@ -510,7 +707,7 @@ engine_sa_timers(struct ike_engine *e, struct ike_sa *sa, uint64_t now)
                 engine_count(e, ENGINE_CTR_LIVENESS_FAILED);
             engine_sa_delete(e, sa, req->kind == IKE_SA_REQ_DELETE ?
                 "delete_sent" : "peer_not_responding");
-            return UINT64_MAX;
+            return false;
         }
         /* Back off: base, 2 x base, 4 x base, ... */
         req->next_ms = now + (cfg->retransmit_base_ms << req->tries);
@@ -528,7 +725,7 @@ engine_sa_timers(struct ike_engine *e, struct ike_sa *sa, uint64_t now)
         }
         if (exch_info_send_delete(e, sa, now) < 0) {
             engine_sa_delete(e, sa, "redirect_grace_over");
-            return UINT64_MAX;
+            return false;
         }
     }
     if (sa->state == IKE_SA_ESTABLISHED && sa->request == NULL) {
@@ -543,22 +740,22 @@ engine_sa_timers(struct ike_engine *e, struct ike_sa *sa, uint64_t now)
             exch_info_send_liveness(e, sa, now);
         }
     }
-    if (sa->request != NULL && sa->request->next_ms < next)
-        next = sa->request->next_ms;
-    if (sa->expire_ms != 0 && sa->expire_ms < next)
-        next = sa->expire_ms;
-    if (sa->request == NULL && cfg->liveness_interval_ms != 0 &&
-        sa->last_rx_ms + cfg->liveness_interval_ms < next)
-        next = sa->last_rx_ms + cfg->liveness_interval_ms;
+    return true;
+}
+
+uint64_t
+engine_next_deadline(const struct ike_engine *engine)
+{
+    uint64_t next = engine->cookie_rotate_ms;
+
+    if (engine->heap_len > 0 && engine->heap[0]->due_ms < next)
+        next = engine->heap[0]->due_ms;
     return next;
 }
 
 uint64_t
 engine_run_timers(struct ike_engine *engine, uint64_t now_ms)
 {
-    uint64_t next = UINT64_MAX;
-    struct ike_sa *sa = engine->table.head;
-
     /* RFC 7296 2.6: rotate the cookie secret, keeping the previous one. */
     if (now_ms >= engine->cookie_rotate_ms) {
         memcpy(engine->cookie_secret[1], engine->cookie_secret[0],
@@ -567,18 +764,24 @@ engine_run_timers(struct ike_engine *engine, uint64_t now_ms)
         engine->cookie_version++;
         engine->cookie_rotate_ms = now_ms + engine->cfg->cookie_rotate_ms;
     }
-    next = engine->cookie_rotate_ms;
-    /* TODO: every SA is visited on each run, so the cost grows with the
-     * SA count; a timer wheel would visit only the due ones. */
-    while (sa != NULL) {
-        struct ike_sa *following = sa->next;
-        uint64_t t = engine_sa_timers(engine, sa, now_ms);
+    /* Only the SAs that are due are visited.  A deadline that moved later
+     * (a client message postpones the liveness check) costs one visit that
+     * finds nothing to do and reschedules. */
+    while (engine->heap_len > 0 && engine->heap[0]->due_ms <= now_ms) {
+        struct ike_sa *sa = engine->heap[0];
 
-        if (t < next)
-            next = t;
-        sa = following;
+        heap_remove(engine, sa);
+        if (!engine_sa_timers(engine, sa, now_ms))
+            continue;
+        engine_sa_schedule(engine, sa);
+        /* An action that failed (a request that could not be built) leaves
+         * the deadline in the past: retry in a second instead of looping. */
+        if (sa->heap_pos != 0 && sa->due_ms <= now_ms) {
+            sa->due_ms = now_ms + 1000;
+            heap_down(engine, sa->heap_pos);
+        }
     }
-    return next;
+    return engine_next_deadline(engine);
 }
 
 static void
@@ -648,6 +851,7 @@ engine_redirect_one(struct ike_engine *e, struct ike_sa *sa,
         (sa->redirect_to = malloc(sizeof(*target))) == NULL)
         return -ENOMEM;
     *sa->redirect_to = *target;
+    engine_sa_schedule(e, sa);
     return 0;
 }
 

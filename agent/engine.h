@@ -16,6 +16,7 @@
 
 struct ike_engine;
 struct engine_config;           /* defined in engine_config.h */
+struct ike_sa_keys;             /* defined in ike_keys.h */
 
 /*
  * Sends one IKE message (header first, no non-ESP marker) from `local` to
@@ -25,10 +26,22 @@ struct engine_config;           /* defined in engine_config.h */
 typedef int (*engine_send_fn)(void *arg, const struct sockaddr *local,
     const struct sockaddr *peer, const uint8_t *msg, size_t len);
 
+/*
+ * Receives the SPIs (8 octets each) and keys of every new IKE SA, from
+ * IKE_SA_INIT and from IKE SA rekeys, for the debug key log (keylog.h).
+ * Everything is borrowed for the duration of the call.
+ */
+typedef void (*engine_keylog_fn)(void *arg, const uint8_t *spi_i,
+    const uint8_t *spi_r, const struct ike_sa_keys *keys);
+
 /* Creates an engine; `cfg` is borrowed and must outlive it.  NULL on error. */
 struct ike_engine *engine_new(const struct engine_config *cfg,
     struct policy policy, engine_send_fn send, void *send_arg);
 void engine_free(struct ike_engine *engine);
+
+/* Sets (or with NULL clears) the key log callback; off by default. */
+void engine_set_keylog(struct ike_engine *engine, engine_keylog_fn fn,
+    void *arg);
 
 /*
  * Handles one received IKE message (the marker already stripped; `len` is
@@ -39,8 +52,20 @@ void engine_input(struct ike_engine *engine, const uint8_t *msg, size_t len,
     const struct sockaddr *local, const struct sockaddr *peer,
     uint64_t now_ms);
 
-/* Runs due timers.  Returns the next deadline in ms, or UINT64_MAX if none. */
+/*
+ * Runs the timers that are due at now_ms, visiting only the IKE SAs whose
+ * deadline has passed.  Returns the next deadline in ms (never UINT64_MAX
+ * while the cookie secret rotates).
+ */
 uint64_t engine_run_timers(struct ike_engine *engine, uint64_t now_ms);
+
+/*
+ * Returns the earliest deadline in ms without running anything, in
+ * constant time, so the I/O layer can arm its timer after each batch of
+ * datagrams.  A deadline may be early (a client's message postponed it);
+ * engine_run_timers() then does nothing for that SA.
+ */
+uint64_t engine_next_deadline(const struct ike_engine *engine);
 
 /* A summary of one IKE SA, for listing and for selectors. */
 struct engine_sa_info {

@@ -26,6 +26,7 @@ engine_config_init(struct engine_config *cfg)
     cfg->client_redirect_max = 5;
     cfg->client_redirect_period_ms = 300000;
     cfg->reply_rate = 1000;
+    cfg->reply_rate_per_peer = 100;
     cfg->auth_redirect = ENGINE_AUTH_REDIRECT_INFORMATIONAL;
     cfg->childless = true;
 }

@@ -89,6 +89,7 @@ struct engine_config {
     unsigned client_redirect_max;   /* redirects per client and period */
     uint64_t client_redirect_period_ms;
     unsigned reply_rate;            /* COOKIE and REDIRECT replies per s */
+    unsigned reply_rate_per_peer;   /* the same per client IP address */
 
     enum engine_auth_redirect auth_redirect;
     bool childless;                 /* RFC 6023 childless IKE SAs allowed */

@@ -15,6 +15,7 @@
 #include "ike_msg.h"
 #include "ike_sa.h"
 #include "pool.h"
+#include "ratelimit.h"
 
 #define ENGINE_MSG_MAX          65536
 #define ENGINE_COOKIE_SECRET    32
@@ -30,6 +31,7 @@ struct engine_client_slot {
     uint32_t half_open;         /* half-open SAs from this address */
     uint32_t redirects;         /* REDIRECTs sent in the current period */
     uint64_t period_start_ms;
+    struct ratelimit replies;   /* COOKIE and REDIRECT replies */
 };
 
 struct ike_engine {
@@ -37,8 +39,18 @@ struct ike_engine {
     struct policy policy;
     engine_send_fn send;
     void *send_arg;
+    engine_keylog_fn keylog;    /* NULL unless debug key logging is on */
+    void *keylog_arg;
     struct ike_sa_table table;
     size_t n_half_open;
+    /* Half-open SAs by the SHA-256 of their IKE_SA_INIT request, so that a
+     * retransmission is found in constant time. */
+    struct ike_sa **digest_buckets;
+    size_t digest_mask;
+    /* Min-heap of SAs by due_ms: the timers visit only the SAs due. */
+    struct ike_sa **heap;
+    size_t heap_len;
+    size_t heap_cap;
     struct pool *pool;
     struct ike_ke_ctx *ke_ctx;
 
@@ -47,9 +59,8 @@ struct ike_engine {
     uint8_t cookie_version;     /* version of cookie_secret[0] */
     uint64_t cookie_rotate_ms;  /* next rotation */
 
-    /* Token bucket for COOKIE and REDIRECT replies. */
-    uint64_t reply_tokens;      /* in thousandths of a reply */
-    uint64_t reply_tokens_ms;
+    /* COOKIE and REDIRECT replies to all clients. */
+    struct ratelimit replies;
 
     struct engine_client_slot clients[ENGINE_CLIENT_SLOTS];
     bool child_keys_logged;
@@ -88,8 +99,16 @@ int engine_send_request(struct ike_engine *e, struct ike_sa *sa,
     uint64_t now_ms);
 void engine_sa_delete(struct ike_engine *e, struct ike_sa *sa,
     const char *reason);
+/* Recomputes sa's next deadline and moves it in the timer heap; call it
+ * after a change that can make the deadline earlier. */
+void engine_sa_schedule(struct ike_engine *e, struct ike_sa *sa);
+void engine_digest_insert(struct ike_engine *e, struct ike_sa *sa);
+struct ike_sa *engine_digest_find(const struct ike_engine *e,
+    const uint8_t *digest);
+void engine_keylog_sa(struct ike_engine *e, const struct ike_sa *sa);
 void engine_sa_tag(const struct ike_sa *sa, char *out, size_t cap);
-bool engine_take_reply_token(struct ike_engine *e, uint64_t now_ms);
+bool engine_take_reply_token(struct ike_engine *e,
+    const struct sockaddr *peer, uint64_t now_ms);
 void engine_rand(void *buf, size_t len);
 void engine_addr_text(const struct sockaddr *sa, char *out, size_t cap);
 void engine_log_child_keys_once(struct ike_engine *e);

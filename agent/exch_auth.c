@@ -295,6 +295,7 @@ exch_auth_request(struct ike_engine *e, struct ike_sa *sa,
     engine_count(e, ENGINE_CTR_REDIRECT_AUTH);
     if (e->cfg->auth_redirect == ENGINE_AUTH_REDIRECT_RFC) {
         sa->expire_ms = rx->now_ms + e->cfg->auth_redirect_delete_ms;
+        engine_sa_schedule(e, sa);
         log_info("ike", "redirecting peer; stage=ike_auth mode=rfc %s gw=%s",
             tag, gw);
         return;

@@ -344,6 +344,7 @@ child_rekey_ike(struct ike_engine *e, struct ike_sa *sa,
             &seed) < 0)
             goto out;
     }
+    engine_keylog_sa(e, n);
     ike_writer_init(&w, e->reply, sizeof(e->reply));
     ike_chain_begin(&w);
     exch_init_build_sa(&w, &suite, prop_num, n->spi_r, 8);
@@ -372,9 +373,11 @@ child_rekey_ike(struct ike_engine *e, struct ike_sa *sa,
     n->created_ms = n->established_ms = n->last_rx_ms = rx->now_ms;
     n->client_slot = sa->client_slot;
     ike_sa_table_insert(&e->table, n);
+    engine_sa_schedule(e, n);
     engine_send_response(e, sa, rx, &w);
     /* The client deletes the old SA; if it does not, we do. */
     sa->expire_ms = rx->now_ms + e->cfg->redirect_grace_ms;
+    engine_sa_schedule(e, sa);
     engine_count(e, ENGINE_CTR_IKE_REKEYED);
     engine_sa_tag(n, tag, sizeof(tag));
     log_info("ike", "IKE SA rekeyed; %s", tag);

@@ -87,10 +87,12 @@ exch_info_response(struct ike_engine *e, struct ike_sa *sa,
         break;
     case IKE_SA_REQ_DELETE:
         engine_sa_delete(e, sa, "deleted");
-        break;
+        return;
     default:
         break;
     }
+    /* A REDIRECT may be waiting for the request slot, which is free now. */
+    engine_sa_schedule(e, sa);
 }
 
 int

@@ -30,7 +30,6 @@ struct init_request {
     struct ike_notify cookie_n;
     bool redirect_supported;
     bool redirected_from;
-    bool childless;
     const struct ike_payload *natd_src;
     const struct ike_payload *natd_dst;
 };
@@ -63,8 +62,6 @@ init_parse(struct init_request *r, const struct ike_msg *msg)
         ike_chain_find_notify(c, IKE_N_REDIRECT_SUPPORTED, NULL) != NULL;
     r->redirected_from =
         ike_chain_find_notify(c, IKE_N_REDIRECTED_FROM, NULL) != NULL;
-    r->childless =
-        ike_chain_find_notify(c, IKE_N_CHILDLESS_IKEV2_SUPPORTED, NULL) != NULL;
     r->natd_src = ike_chain_find_notify(c, IKE_N_NAT_DETECTION_SOURCE_IP,
         NULL);
     r->natd_dst = ike_chain_find_notify(c,
@@ -218,7 +215,7 @@ init_redirect(struct ike_engine *e, const struct engine_rx *rx,
             peer);
         return false;
     }
-    if (!engine_take_reply_token(e, rx->now_ms)) {
+    if (!engine_take_reply_token(e, rx->peer, rx->now_ms)) {
         engine_count(e, ENGINE_CTR_INIT_DROP_RATE);
         return true;
     }
@@ -464,6 +461,7 @@ init_accept(struct ike_engine *e, const struct engine_rx *rx,
         engine_count(e, ENGINE_CTR_RX_DROP_PARSE);
         goto fail;
     }
+    engine_keylog_sa(e, sa);
     memset(&hdr, 0, sizeof(hdr));
     memcpy(hdr.spi_i, sa->spi_i, 8);
     memcpy(hdr.spi_r, sa->spi_r, 8);
@@ -479,7 +477,11 @@ init_accept(struct ike_engine *e, const struct engine_rx *rx,
         rx->local);
     build_natd(&w, IKE_N_NAT_DETECTION_DESTINATION_IP, sa->spi_i, sa->spi_r,
         rx->peer);
-    sa->childless = r->childless && e->cfg->childless;
+    /* RFC 6023 3: the responder announces support in its response, and
+     * then accepts an IKE_AUTH without SA whether or not the request had
+     * the notify.  strongSwan 5.9.8 does not send it as initiator, yet
+     * goes childless once the response has it. */
+    sa->childless = e->cfg->childless;
     if (sa->childless)
         ike_payload_build_notify(&w, 0, NULL, 0,
             IKE_N_CHILDLESS_IKEV2_SUPPORTED, NULL, 0);
@@ -497,6 +499,8 @@ init_accept(struct ike_engine *e, const struct engine_rx *rx,
     sa->expire_ms = rx->now_ms + e->cfg->half_open_timeout_ms;
     sa->client_slot = engine_client_slot(rx->peer);
     ike_sa_table_insert(&e->table, sa);
+    engine_digest_insert(e, sa);
+    engine_sa_schedule(e, sa);
     e->n_half_open++;
     e->clients[sa->client_slot].half_open++;
     engine_count(e, ENGINE_CTR_INIT_ACCEPTED);
@@ -518,18 +522,14 @@ static bool
 init_retransmit(struct ike_engine *e, const struct engine_rx *rx,
     const uint8_t digest[IKE_SA_DIGEST_LEN])
 {
-    /* TODO: this walks every SA; a digest index would make it constant
-     * time under an IKE_SA_INIT flood. */
-    for (struct ike_sa *sa = e->table.head; sa != NULL; sa = sa->next) {
-        if (sa->state != IKE_SA_HALF_OPEN || sa->init == NULL ||
-            memcmp(sa->init->digest, digest, IKE_SA_DIGEST_LEN) != 0)
-            continue;
-        engine_count(e, ENGINE_CTR_RX_RETRANSMITS);
-        engine_send_raw(e, rx->local, rx->peer, sa->init->response,
-            sa->init->response_len);
-        return true;
-    }
-    return false;
+    struct ike_sa *sa = engine_digest_find(e, digest);
+
+    if (sa == NULL)
+        return false;
+    engine_count(e, ENGINE_CTR_RX_RETRANSMITS);
+    engine_send_raw(e, rx->local, rx->peer, sa->init->response,
+        sa->init->response_len);
+    return true;
 }
 
 static bool
@@ -583,7 +583,7 @@ exch_init_request(struct ike_engine *e, const struct engine_rx *rx,
 
         if (r.cookie != NULL)
             engine_count(e, ENGINE_CTR_INIT_COOKIE_INVALID);
-        if (!engine_take_reply_token(e, rx->now_ms)) {
+        if (!engine_take_reply_token(e, rx->peer, rx->now_ms)) {
             engine_count(e, ENGINE_CTR_INIT_DROP_RATE);
             return;
         }

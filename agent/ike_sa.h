@@ -72,6 +72,9 @@ struct ike_sa_request {
 
 struct ike_sa {
     struct ike_sa *hnext;   /* SPIr hash chain */
+    struct ike_sa *dnext;   /* IKE_SA_INIT digest chain, while half-open */
+    uint64_t due_ms;        /* when the engine's timer heap visits it */
+    uint32_t heap_pos;      /* 1-based slot in that heap, 0 when not in it */
     struct ike_sa *prev;    /* list of all SAs */
     struct ike_sa *next;
     uint8_t spi_i[8];

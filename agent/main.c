@@ -1,12 +1,13 @@
 /*
  * ikeshift-agent: the gateway's IKEv2 responder with RFC 5685 redirects.
  *
- *   ikeshift-agent -c FILE [--log-level LEVEL]
+ *   ikeshift-agent -c FILE [--log-level LEVEL] [--debug-keys FILE]
  *   ikeshift-agent -c FILE --check-config
  *   ikeshift-agent ctl --socket PATH list|counters
  *   ikeshift-agent ctl --socket PATH move [--peer IP] [--id ID]
  *       [--spi HEX] --to TARGET
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +19,11 @@
 #include "agent_config.h"
 #include "ctlsock.h"
 #include "engine.h"
+#include "keylog.h"
 #include "rt/log.h"
 #include "udp_io.h"
 
 #define AGENT_VERSION "0.1.0"
-#define TICK_MS 100
 
 struct agent {
     uv_loop_t *loop;
@@ -30,7 +31,10 @@ struct agent {
     struct ike_engine *engine;
     struct udp_io *io;
     struct ctlsock *ctl;
-    uv_timer_t tick;
+    struct keylog *keylog;
+    uv_timer_t tick;            /* one-shot, armed for the next deadline */
+    uv_prepare_t prepare;       /* re-arms tick before each poll */
+    uint64_t armed_ms;          /* deadline tick is armed for */
     uv_signal_t sigterm;
     uv_signal_t sigint;
     int draining;
@@ -43,7 +47,8 @@ static void
 usage(FILE *fp)
 {
     fprintf(fp,
-        "usage: ikeshift-agent -c FILE [--log-level LEVEL]\n"
+        "usage: ikeshift-agent -c FILE [--log-level LEVEL]"
+        " [--debug-keys FILE]\n"
         "       ikeshift-agent -c FILE --check-config\n"
         "       ikeshift-agent --version\n"
         "       ikeshift-agent ctl --socket PATH list|counters\n"
@@ -51,7 +56,11 @@ usage(FILE *fp)
         " [--spi HEX] --to TARGET\n"
         "  -c FILE         configuration file (JSON)\n"
         "  --check-config  validate FILE and exit: 0 valid, 2 invalid\n"
-        "  --log-level L   minimum log level, %s\n", LOG_LEVEL_EXPECTED);
+        "  --log-level L   minimum log level, %s\n"
+        "  --debug-keys F  append each IKE SA's SPIs and SK_e/SK_a keys to F"
+        " in\n"
+        "                  Wireshark's format, for tests only (overrides"
+        " debug_keys_file)\n", LOG_LEVEL_EXPECTED);
 }
 
 static int
@@ -113,10 +122,52 @@ agent_stop(struct agent *a)
     log_notice("agent", "stopping; sas=%zu", engine_sa_count(a->engine));
     uv_timer_stop(&a->tick);
     uv_close((uv_handle_t *)&a->tick, NULL);
+    uv_prepare_stop(&a->prepare);
+    uv_close((uv_handle_t *)&a->prepare, NULL);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
     udp_io_close(a->io);
     ctlsock_close(a->ctl);
+}
+
+static void on_tick(uv_timer_t *t);
+
+/* Returns the next time the agent has something to do. */
+static uint64_t
+agent_next_wakeup(const struct agent *a)
+{
+    uint64_t next = engine_next_deadline(a->engine);
+
+    if (a->draining) {
+        if (engine_sa_count(a->engine) == 0)
+            return 0;
+        if (a->drain_next_ms < next)
+            next = a->drain_next_ms;
+        if (a->drain_deadline_ms < next)
+            next = a->drain_deadline_ms;
+    }
+    return next;
+}
+
+/*
+ * Runs before libuv polls for I/O, after the datagrams and control
+ * commands of this loop iteration were handled, so a deadline that they
+ * made earlier is armed before the loop sleeps.
+ */
+static void
+on_prepare(uv_prepare_t *p)
+{
+    struct agent *a = p->data;
+    uint64_t next = agent_next_wakeup(a), now = uv_now(a->loop);
+
+    if (a->stopping || next == a->armed_ms)
+        return;
+    a->armed_ms = next;
+    if (next == UINT64_MAX) {
+        uv_timer_stop(&a->tick);
+        return;
+    }
+    uv_timer_start(&a->tick, on_tick, next > now ? next - now : 0, 0);
 }
 
 static void
@@ -125,6 +176,7 @@ on_tick(uv_timer_t *t)
     struct agent *a = t->data;
     uint64_t now = uv_now(a->loop);
 
+    a->armed_ms = UINT64_MAX;
     engine_run_timers(a->engine, now);
     if (!a->draining)
         return;
@@ -199,12 +251,28 @@ agent_run(struct agent_config *cfg)
         goto fail;
     }
     udp_io_set_engine(a.io, a.engine);
+    if (cfg->debug_keys_file != NULL) {
+        if ((a.keylog = keylog_open(cfg->debug_keys_file)) == NULL) {
+            ret = -errno;
+            log_error("agent", "opening the debug key log failed; file=%s"
+                " error=%s", cfg->debug_keys_file, strerror(errno));
+            goto fail;
+        }
+        engine_set_keylog(a.engine, keylog_write, a.keylog);
+        log_warn("agent", "DEBUG KEY LOGGING IS ON: the keys of every IKE SA"
+            " are written to a file, and anyone who reads it can decrypt"
+            " the IKE traffic; use it in tests only; file=%s",
+            cfg->debug_keys_file);
+    }
     if ((ret = ctlsock_new(a.loop, cfg->control_socket, a.engine, a.io,
         &a.ctl)) < 0)
         goto fail;
     uv_timer_init(a.loop, &a.tick);
     a.tick.data = &a;
-    uv_timer_start(&a.tick, on_tick, TICK_MS, TICK_MS);
+    a.armed_ms = UINT64_MAX;
+    uv_prepare_init(a.loop, &a.prepare);
+    a.prepare.data = &a;
+    uv_prepare_start(&a.prepare, on_prepare);
     uv_signal_init(a.loop, &a.sigterm);
     a.sigterm.data = &a;
     uv_signal_start(&a.sigterm, on_signal, SIGTERM);
@@ -215,6 +283,7 @@ agent_run(struct agent_config *cfg)
         n);
     uv_run(a.loop, UV_RUN_DEFAULT);
     engine_free(a.engine);
+    keylog_close(a.keylog);
     uv_loop_close(a.loop);
     log_notice("agent", "stopped");
     return 0;
@@ -223,13 +292,14 @@ fail:
     ctlsock_close(a.ctl);
     uv_run(a.loop, UV_RUN_DEFAULT);
     engine_free(a.engine);
+    keylog_close(a.keylog);
     return 1;
 }
 
 int
 main(int argc, char **argv)
 {
-    const char *path = NULL, *level = NULL;
+    const char *path = NULL, *level = NULL, *keys = NULL;
     struct agent_config *cfg;
     enum log_level lvl;
     int check = 0, ret;
@@ -243,6 +313,8 @@ main(int argc, char **argv)
             check = 1;
         } else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
             level = argv[++i];
+        } else if (strcmp(argv[i], "--debug-keys") == 0 && i + 1 < argc) {
+            keys = argv[++i];
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("ikeshift-agent " AGENT_VERSION "\n");
             return 0;
@@ -269,6 +341,8 @@ main(int argc, char **argv)
         agent_config_free(cfg);
         return 0;
     }
+    if (keys != NULL)
+        cfg->debug_keys_file = keys;
     lvl = cfg->log_level;
     if (level != NULL && log_parse_level(level, &lvl) < 0) {
         fprintf(stderr, "ikeshift-agent: invalid --log-level %s, expected"
