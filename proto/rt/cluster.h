@@ -26,7 +26,7 @@ enum cluster_admin_state {
     CLUSTER_ADMIN_MAINTENANCE,
 };
 
-/* What the agent itself says it is doing. */
+/* What the agent itself reports that it is doing. */
 enum cluster_agent_state {
     CLUSTER_AGENT_SERVING,
     CLUSTER_AGENT_DRAINING,     /* draining itself, e.g. after SIGTERM */
@@ -90,5 +90,88 @@ struct cluster_plan {
     size_t n_gateways;
     struct cluster_plan_gateway *gateways;  /* n_gateways entries, owned */
 };
+
+/*
+ * Helpers shared by the report and plan parsers (cluster_report.c and
+ * cluster_plan.c).  They are defined in cluster_report.c.
+ */
+
+/* Size of the error text that the parsers write, NUL included. */
+#define CLUSTER_ERR_SIZE 256
+
+/* Flags for cluster_addr_is_valid(). */
+#define CLUSTER_ADDR_IP     0x01    /* IPv4 or IPv6 literal */
+#define CLUSTER_ADDR_FQDN   0x02    /* a DNS name, RFC 1123 labels */
+
+/*
+ * Returns true if s[0..len) is 1 to CLUSTER_ID_MAX characters of
+ * [A-Za-z0-9._-], or empty when `allow_empty` is set.
+ */
+bool
+cluster_id_is_valid(const char *s, size_t len, bool allow_empty);
+
+/*
+ * Returns true if s[0..len) is an address of a kind that `flags` allows.
+ * CLUSTER_ADDR_IP accepts what inet_pton() reads as IPv4 or IPv6.
+ * CLUSTER_ADDR_FQDN accepts a DNS name of at most 253 characters, made of
+ * labels of 1-63 letters, digits and inner hyphens (RFC 1123, 2.1).
+ */
+bool
+cluster_addr_is_valid(const char *s, size_t len, int flags);
+
+/* Returns the wire name of a state, or NULL for a value outside the enum. */
+const char *
+cluster_admin_state_name(enum cluster_admin_state state);
+const char *
+cluster_agent_state_name(enum cluster_agent_state state);
+
+struct json_t;
+
+/*
+ * Typed readers for one JSON value.  Each reads obj[key], or `obj` itself
+ * when `key` is NULL, and names the value `parent.key` (or `parent`) in
+ * the error text written to err[0..err_size).  They return 0, or -EINVAL
+ * when the value is missing, of the wrong type or out of range.
+ */
+int
+cluster_json_get_uint(const struct json_t *obj, const char *parent,
+    const char *key, uint64_t min, uint64_t max, uint64_t *out, char *err,
+    size_t err_size);
+int
+cluster_json_get_bool(const struct json_t *obj, const char *parent,
+    const char *key, bool *out, char *err, size_t err_size);
+
+/* Kinds of text that cluster_json_get_text() accepts. */
+enum cluster_text_kind {
+    CLUSTER_TEXT_ID,            /* cluster_id_is_valid(), not empty */
+    CLUSTER_TEXT_ID_OR_EMPTY,
+    CLUSTER_TEXT_ADDR,          /* cluster_addr_is_valid() with addr_flags */
+    CLUSTER_TEXT_SHA256_OR_EMPTY,   /* 64 lower-case hex digits, or "" */
+};
+
+#define CLUSTER_ADDR_EMPTY  0x04    /* CLUSTER_TEXT_ADDR: "" is allowed */
+
+/*
+ * Reads a string of `kind` into out[0..size) (NUL-terminated).  A string
+ * that does not fit is invalid.
+ */
+int
+cluster_json_get_text(const struct json_t *obj, const char *parent,
+    const char *key, enum cluster_text_kind kind, int addr_flags, char *out,
+    size_t size, char *err, size_t err_size);
+
+/*
+ * Reads one of the NULL-terminated `names` and stores its index in *out.
+ */
+int
+cluster_json_get_enum(const struct json_t *obj, const char *parent,
+    const char *key, const char *const *names, int *out, char *err,
+    size_t err_size);
+
+/* Writes "parent.key: reason" (or "parent: reason") into err. */
+void
+cluster_json_error(char *err, size_t err_size, const char *parent,
+    const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 #endif /* IKESHIFT_CLUSTER_H */
