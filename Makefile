@@ -59,7 +59,8 @@ FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps check unit interop asan fuzz fuzz-run bench clean install
+.PHONY: all deps check unit interop demo asan fuzz fuzz-run bench clean \
+    install
 
 all: $(LIBPROTO) $(LIBRT) $(DUMP) $(if $(wildcard agent/main.c),$(AGENT)) \
     $(if $(wildcard controller/main.c),$(CONTROLLER)) \
@@ -154,6 +155,11 @@ unit: $(UNIT) $(DUMP)
 # Interop cases: real strongSwan in network namespaces (root).
 interop: all
 	IKESHIFT_BIN=$(CURDIR)/$(BUILD)/bin tests/interop/run.sh
+
+# The farm on one machine: gateways and strongSwan clients (root).
+demo: deps
+	$(MAKE) all
+	IKESHIFT_BIN=$(CURDIR)/$(BUILD)/bin deploy/lab/demo.sh
 
 check: deps
 	$(MAKE) all $(UNIT)
