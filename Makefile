@@ -176,7 +176,7 @@ asan:
 
 # libFuzzer targets: each links the proto sources compiled by clang.
 FUZZ_CFLAGS := $(STD) -O1 -g $(WARN) -Iproto -fsanitize=fuzzer,address,undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(RT_SRC)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(RT_SRC) proto/dump/dump_input.c
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(AGENT_LIBS) $(LIBS)
 

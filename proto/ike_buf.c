@@ -123,7 +123,13 @@ ike_writer_u32(struct ike_writer *w, uint32_t v)
 void
 ike_writer_bytes(struct ike_writer *w, const void *data, size_t n)
 {
-    uint8_t *p = ike_writer_reserve(w, n);
+    uint8_t *p;
+
+    if (data == NULL && n > 0) {
+        ike_writer_fail(w, -EINVAL);
+        return;
+    }
+    p = ike_writer_reserve(w, n);
 
     if (p != NULL && n > 0)
         memcpy(p, data, n);

@@ -119,7 +119,8 @@ ike_writer_u16(struct ike_writer *w, uint16_t v);
 void
 ike_writer_u32(struct ike_writer *w, uint32_t v);
 
-/* Appends n octets copied from data (which may be NULL when n is 0). */
+/* Appends n octets copied from data.  data may be NULL only when n is 0;
+ * otherwise the writer fails with -EINVAL. */
 void
 ike_writer_bytes(struct ike_writer *w, const void *data, size_t n);
 

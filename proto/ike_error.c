@@ -92,6 +92,11 @@ static const struct ike_error_text ike_error_texts[IKE_E_CODE_LIMIT] = {
         "traffic selector count does not match the selectors" },
     [IKE_E_CP_ATTR_TRUNCATED] = {
         "cp_attr_truncated", "configuration attribute truncated" },
+    [IKE_E_KE_DATA_LEN] = {
+        "ke_data_len", "key exchange data length does not match its group" },
+    [IKE_E_DELETE_SPI_SIZE] = {
+        "delete_spi_size",
+        "delete SPI size is not 0 for IKE or 4 for AH and ESP" },
     [IKE_E_SKF_NUMBER_INVALID] = {
         "skf_number_invalid",
         "fragment number is 0 or exceeds total fragments" },

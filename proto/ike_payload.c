@@ -144,6 +144,23 @@ ike_notify_type_name(uint16_t type)
     return NULL;
 }
 
+/* Returns the KE data length of a known group (RFC 3526, RFC 5903 7,
+ * RFC 8031 3.1), or 0 for a group whose length this library does not
+ * check. */
+static size_t
+ke_group_len(uint16_t group)
+{
+    switch (group) {
+    case IKE_DH_MODP_2048:  return 256;
+    case IKE_DH_ECP_256:    return 64;
+    case IKE_DH_ECP_384:    return 96;
+    case IKE_DH_ECP_521:    return 132;
+    case IKE_DH_CURVE25519: return 32;
+    case IKE_DH_CURVE448:   return 56;
+    default:                return 0;
+    }
+}
+
 int
 ike_payload_parse_ke(const struct ike_payload *p, struct ike_ke_payload *out,
     struct ike_parse_error *err)
@@ -157,6 +174,9 @@ ike_payload_parse_ke(const struct ike_payload *p, struct ike_ke_payload *out,
     out->group = ike_load16(p->body);
     out->data = p->body + KE_FIXED_LEN;
     out->len = p->body_len - KE_FIXED_LEN;
+    if (ke_group_len(out->group) != 0 &&
+        out->len != ke_group_len(out->group))
+        return reject(p, err, IKE_E_KE_DATA_LEN, KE_FIXED_LEN);
     return 0;
 }
 
@@ -409,8 +429,15 @@ ike_payload_parse_delete(const struct ike_payload *p, struct ike_delete *out,
     if (p->body_len < DELETE_FIXED_LEN)
         return reject(p, err, IKE_E_BODY_TRUNCATED, 0);
 
+    uint8_t proto_id = p->body[0];
     uint8_t spi_size = p->body[1];
     uint16_t n_spi = ike_load16(p->body + 2);
+
+    /* RFC 7296 3.11: SPI Size is 0 for IKE and 4 for AH and ESP. */
+    if ((proto_id == IKE_PROTO_IKE && spi_size != 0) ||
+        ((proto_id == IKE_PROTO_AH || proto_id == IKE_PROTO_ESP) &&
+        spi_size != 4))
+        return reject(p, err, IKE_E_DELETE_SPI_SIZE, 1);
 
     if ((size_t)spi_size * n_spi != p->body_len - DELETE_FIXED_LEN)
         return reject(p, err, IKE_E_DELETE_SPI_MISMATCH, 2);

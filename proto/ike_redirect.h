@@ -81,7 +81,8 @@ ike_redirect_check_fqdn(const uint8_t *name, size_t len,
 
 /*
  * Checks that gw has a known type, the length its type needs and, for an
- * FQDN, a valid host name.  Returns 0, or -EINVAL with err set (offset 0).
+ * FQDN, a valid host name.  Returns 0, or -EINVAL with err set: offset 0
+ * for a length error, the index of the first bad octet of an FQDN.
  */
 int
 ike_redirect_check_gw(const struct ike_redirect_gw *gw,
@@ -91,8 +92,9 @@ ike_redirect_check_gw(const struct ike_redirect_gw *gw,
  * Sets *gw from text: an IPv4 or IPv6 address literal becomes type 1 or 2
  * with its octets in storage (16 octets, caller-owned), anything else must
  * be a valid FQDN and gw->value then points into text.  Returns 0 or
- * -EINVAL.  text and storage must outlive gw.  A dotted-decimal name such
- * as "198.51.100.3" always becomes an IPv4 identity.
+ * -EINVAL.  text and storage must outlive gw.  Text that inet_pton()
+ * accepts as IPv4, such as "198.51.100.3", becomes an IPv4 identity; other
+ * digit-and-dot names ("198.051.100.3", "1.2.3") become FQDNs.
  */
 int
 ike_redirect_gw_from_text(struct ike_redirect_gw *gw, const char *text,

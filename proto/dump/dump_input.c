@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -23,42 +24,39 @@ hex_value(int c)
     return -1;
 }
 
+/* Returns 1 when buf holds only hex digits and white space. */
 static int
 is_hex_text(const uint8_t *buf, size_t len)
 {
-    size_t digits = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        if (isspace(buf[i]))
-            continue;
-        if (hex_value(buf[i]) < 0)
+    for (size_t i = 0; i < len; i++)
+        if (!isspace(buf[i]) && hex_value(buf[i]) < 0)
             return 0;
-        digits++;
-    }
-    return digits > 0;
+    return 1;
 }
 
-/* Decodes hex digits in place, skipping white space.  Returns the number
- * of octets, or -1 for an odd number of digits. */
+/* Decodes hex digits into out, skipping white space.  Returns the number
+ * of octets, -1 for an odd number of digits, -2 when out is too small. */
 static long
-decode_hex_inplace(uint8_t *buf, size_t len)
+decode_hex(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
-    size_t out = 0;
+    size_t n = 0;
     int high = -1;
 
     for (size_t i = 0; i < len; i++) {
-        int v = hex_value(buf[i]);
+        int v = hex_value(in[i]);
 
         if (v < 0)
             continue;
         if (high < 0) {
             high = v;
-        } else {
-            buf[out++] = (uint8_t)(high << 4 | v);
-            high = -1;
+            continue;
         }
+        if (n == cap)
+            return -2;
+        out[n++] = (uint8_t)(high << 4 | v);
+        high = -1;
     }
-    return high < 0 ? (long)out : -1;
+    return high < 0 ? (long)n : -1;
 }
 
 int
@@ -66,31 +64,47 @@ dump_read_datagram(const char *path, uint8_t *buf, size_t cap, size_t *len,
     char *errbuf, size_t errlen)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    uint8_t *text = NULL;
     size_t n;
+    long decoded;
     int ret = -1;
 
     if (f == NULL) {
         snprintf(errbuf, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
-    n = fread(buf, 1, cap, f);
+    if ((text = malloc(DUMP_MAX_INPUT + 1)) == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        goto out;
+    }
+    n = fread(text, 1, DUMP_MAX_INPUT + 1, f);
     if (ferror(f)) {
         snprintf(errbuf, errlen, "cannot read %s: %s", path, strerror(errno));
         goto out;
     }
-    if (n == cap && fgetc(f) != EOF) {
-        snprintf(errbuf, errlen, "%s: input is larger than %zu octets",
-            path, cap - 1);
+    if (n > DUMP_MAX_INPUT) {
+        snprintf(errbuf, errlen, "%s: input is larger than %d octets", path,
+            DUMP_MAX_INPUT);
         goto out;
     }
-    if (is_hex_text(buf, n)) {
-        long decoded = decode_hex_inplace(buf, n);
-
-        if (decoded < 0) {
+    if (is_hex_text(text, n)) {
+        decoded = decode_hex(text, n, buf, cap);
+        if (decoded == -1) {
             snprintf(errbuf, errlen, "%s: odd number of hex digits", path);
             goto out;
         }
+        if (decoded == -2) {
+            snprintf(errbuf, errlen, "%s: hex input decodes to more than "
+                "%zu octets", path, cap);
+            goto out;
+        }
         n = (size_t)decoded;
+    } else if (n > cap) {
+        snprintf(errbuf, errlen, "%s: input is larger than %zu octets",
+            path, cap);
+        goto out;
+    } else {
+        memcpy(buf, text, n);
     }
     if (n == 0) {
         snprintf(errbuf, errlen, "%s: empty input", path);
@@ -99,6 +113,7 @@ dump_read_datagram(const char *path, uint8_t *buf, size_t cap, size_t *len,
     *len = n;
     ret = 0;
 out:
+    free(text);
     if (f != stdin)
         fclose(f);
     return ret;

@@ -10,12 +10,14 @@
 
 #include "ike_keys.h"
 
-#define DUMP_MAX_DATAGRAM   65535
+#define DUMP_MAX_DATAGRAM   65535      /* largest UDP payload */
+#define DUMP_MAX_INPUT      (1 << 20)  /* input file, hex text included */
 
 /*
- * Reads all of `path` ("-" for standard input) into buf.  Text made only of
- * hex digits and white space is decoded as hex; anything else is taken as
- * raw octets.  Returns 0, or -1 with a message in errbuf.
+ * Reads all of `path` ("-" for standard input) into buf, which holds cap
+ * octets.  Text made only of hex digits and white space is decoded as hex;
+ * anything else is taken as raw octets.  Returns 0, or -1 with a message in
+ * errbuf.
  */
 int dump_read_datagram(const char *path, uint8_t *buf, size_t cap,
     size_t *len, char *errbuf, size_t errlen);

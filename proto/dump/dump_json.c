@@ -30,14 +30,22 @@ json_hex(const uint8_t *data, size_t len)
     return out;
 }
 
-/* Returns JSON text for octets that should be printable, or their hex. */
-static json_t *
-json_text_or_hex(const uint8_t *data, size_t len)
+/* Sets obj[key] to the octets as text when all are printable ASCII, or
+ * else obj[key "_hex"] to their hex, so the two forms never look alike. */
+static void
+set_text_or_hex(json_t *obj, const char *key, const uint8_t *data,
+    size_t len)
 {
-    for (size_t i = 0; i < len; i++)
-        if (data[i] < 0x20 || data[i] > 0x7e)
-            return json_hex(data, len);
-    return json_stringn((const char *)data, len);
+    char hex_key[32];
+
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] < 0x20 || data[i] > 0x7e) {
+            snprintf(hex_key, sizeof(hex_key), "%s_hex", key);
+            json_object_set_new(obj, hex_key, json_hex(data, len));
+            return;
+        }
+    }
+    json_object_set_new(obj, key, json_stringn((const char *)data, len));
 }
 
 static json_t *
@@ -223,7 +231,8 @@ dump_redirect(json_t *obj, const struct ike_notify *n,
         ret = ike_redirect_parse_from(n, &gw, err);
     } else {
         enum ike_redirect_context ctx =
-            hdr->exchange == IKE_X_SA_INIT ?
+            hdr->exchange == IKE_X_SA_INIT &&
+            (hdr->flags & IKE_FLAG_RESPONSE) != 0 ?
             IKE_REDIRECT_CTX_INIT_RESPONSE : IKE_REDIRECT_CTX_PROTECTED;
 
         ret = ike_redirect_parse(n, ctx, &rd, err);
@@ -236,8 +245,7 @@ dump_redirect(json_t *obj, const struct ike_notify *n,
     json_object_set_new(jgw, "type", json_string(gw_type_name(gw.type)));
     json_object_set_new(jgw, "type_number", json_integer(gw.type));
     if (gw.type == IKE_GW_FQDN)
-        json_object_set_new(jgw, "identity",
-            json_text_or_hex(gw.value, gw.len));
+        set_text_or_hex(jgw, "identity", gw.value, gw.len);
     else
         json_object_set_new(jgw, "identity", json_addr(gw.value, gw.len));
     json_object_set_new(obj, "gateway", jgw);
@@ -264,6 +272,8 @@ dump_notify(json_t *obj, const struct ike_payload *p,
         json_object_set_new(obj, "data", json_hex(n.data, n.data_len));
     if (n.type == IKE_N_REDIRECT || n.type == IKE_N_REDIRECTED_FROM)
         return dump_redirect(obj, &n, hdr, err);
+    if (n.type == IKE_N_REDIRECT_SUPPORTED)
+        return ike_redirect_parse_supported(&n, err);
     return 0;
 }
 
@@ -360,7 +370,7 @@ dump_body(json_t *obj, const struct ike_payload *p,
         if (id.id_type == IKE_ID_IPV4_ADDR || id.id_type == IKE_ID_IPV6_ADDR)
             json_object_set_new(obj, "id", json_addr(id.data, id.len));
         else
-            json_object_set_new(obj, "id", json_text_or_hex(id.data, id.len));
+            set_text_or_hex(obj, "id", id.data, id.len);
         break;
     case IKE_P_AUTH:
         if ((ret = ike_payload_parse_auth(p, &auth, err)) < 0)

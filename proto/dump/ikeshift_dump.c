@@ -46,10 +46,33 @@ report_parse_error(const char *what, const struct ike_parse_error *err)
     return 1;
 }
 
-/* Decrypts the SK payload of msg and appends its payloads to out. */
+/* Returns what an ike_sk_open() error means for someone holding keys. */
+static const char *
+sk_open_error(int ret)
+{
+    switch (ret) {
+    case -EBADMSG:
+        return "integrity check failed (wrong keys or corrupted message)";
+    case -ERANGE:
+        return "pad length beyond the plaintext (wrong encryption key?)";
+    case -ENODATA:
+        return "payload too short to hold the IV and the ICV";
+    case -EPROTO:
+        return "ciphertext is not a whole number of cipher blocks";
+    case -ENOTSUP:
+        return "cipher suite not supported";
+    case -EINVAL:
+        return "length fields disagree with the message";
+    default:
+        return strerror(-ret);
+    }
+}
+
+/* Decrypts the SK payload of msg and appends its payloads to out.  `base`
+ * is the offset of the IKE header in the datagram. */
 static int
 dump_encrypted(json_t *out, const struct ike_msg *msg,
-    const struct ike_payload *sk, const struct dump_keys *keys)
+    const struct ike_payload *sk, const struct dump_keys *keys, size_t base)
 {
     uint8_t plain[DUMP_MAX_DATAGRAM];
     struct ike_chain inner;
@@ -72,9 +95,7 @@ dump_encrypted(json_t *out, const struct ike_msg *msg,
         sizeof(plain), &plain_len, &next);
     if (ret < 0) {
         fprintf(stderr, "ikeshift-dump: cannot open SK payload at offset "
-            "%zu: %s\n", sk->offset, ret == -EBADMSG ?
-            "integrity check failed (wrong keys or corrupted message)" :
-            strerror(-ret));
+            "%zu: %s\n", base + sk->offset, sk_open_error(ret));
         return 1;
     }
     ret = ike_chain_parse(&inner, plain, plain_len, next, &err);
@@ -107,15 +128,22 @@ dump_datagram(const uint8_t *buf, size_t len, const struct dump_keys *keys,
     int status = 0;
 
     /* A datagram from port 4500 starts with four zero octets (RFC 3948
-     * 2.2); an IKE SPI is never zero, so the test is unambiguous. */
-    if (len >= IKE_NON_ESP_MARKER_LEN && ike_load32(buf) == 0) {
-        if (ike_natd_classify(buf, len, &off) != IKE_UDP_IKE) {
-            fprintf(stderr, "ikeshift-dump: invalid datagram: non-ESP "
-                "marker without an IKE message at offset 4\n");
-            return 1;
+     * 2.2).  An IKE message on port 500 may start so too, because only the
+     * whole 8-octet SPIi must be non-zero, so a message that does not parse
+     * after the marker is tried once more from offset 0. */
+    if (len >= IKE_NON_ESP_MARKER_LEN && ike_load32(buf) == 0 &&
+        ike_natd_classify(buf, len, &off) == IKE_UDP_IKE &&
+        ike_msg_parse(&msg, buf + off, len - off, &err) < 0) {
+        struct ike_parse_error err0 = { 0 };
+
+        if (ike_msg_parse(&msg, buf, len, &err0) == 0) {
+            off = 0;
+        } else {
+            err.offset += off;
+            return report_parse_error("IKE message after the non-ESP marker",
+                &err);
         }
-    }
-    if (ike_msg_parse(&msg, buf + off, len - off, &err) < 0) {
+    } else if (ike_msg_parse(&msg, buf + off, len - off, &err) < 0) {
         err.offset += off;
         return report_parse_error("IKE message", &err);
     }
@@ -130,7 +158,11 @@ dump_datagram(const uint8_t *buf, size_t len, const struct dump_keys *keys,
     }
     sk = ike_msg_encrypted(&msg);
     if (sk != NULL && sk->type == IKE_P_SK && keys != NULL)
-        status = dump_encrypted(root, &msg, sk, keys);
+        status = dump_encrypted(root, &msg, sk, keys, off);
+    else if (keys != NULL && sk != NULL)
+        fprintf(stderr, "ikeshift-dump: --keys given but the message carries "
+            "an SKF fragment, which this tool does not decrypt; printing it "
+            "unencrypted\n");
     else if (keys != NULL)
         fprintf(stderr, "ikeshift-dump: --keys given but the message has "
             "no SK payload; printing it unencrypted\n");
@@ -158,7 +190,7 @@ main(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    static uint8_t buf[DUMP_MAX_DATAGRAM + 1];
+    static uint8_t buf[DUMP_MAX_DATAGRAM];
     struct dump_keys keys;
     const char *keys_path = NULL;
     const char *path = "-";

@@ -135,3 +135,16 @@ Test(ike_buf, writer_without_buffer_fails)
     ike_writer_u8(&w, 1);
     cr_expect_eq(ike_writer_error(&w), -ENOBUFS);
 }
+
+Test(ike_buf, writer_rejects_null_data_with_length)
+{
+    uint8_t buf[16];
+    struct ike_writer w;
+
+    ike_writer_init(&w, buf, sizeof(buf));
+    ike_writer_bytes(&w, NULL, 0);
+    cr_assert_eq(ike_writer_error(&w), 0);
+    ike_writer_bytes(&w, NULL, 8);
+    cr_expect_eq(ike_writer_error(&w), -EINVAL);
+    cr_expect_eq(ike_writer_len(&w), 0);
+}
