@@ -240,6 +240,8 @@ read_timers_limits(struct agent_config *c, struct config_obj *root)
         86400000);
     read_ms(r, "grace", &e->redirect_grace_ms, 0, 3600000);
     read_ms(r, "auth_rfc_delete", &e->auth_redirect_delete_ms, 0, 3600000);
+    read_ms(r, "auth_informational_delay", &e->auth_redirect_delay_ms, 0,
+        10000);
     config_get_enum(r, "auth_mode", 0, 0, auth_modes, &mode);
     e->auth_redirect = mode == 1 ? ENGINE_AUTH_REDIRECT_RFC :
         ENGINE_AUTH_REDIRECT_INFORMATIONAL;

@@ -152,9 +152,19 @@ cmd_move(struct ike_engine *engine, json_t *req, uint64_t now_ms)
         sel.spi_i = spi_i;
     }
     sel.id = id;
+
+    /* The engine counts the SAs it skips; the difference is this move's. */
+    uint64_t unsupported = engine_counter_get(engine,
+        ENGINE_CTR_REDIRECT_UNSUPPORTED);
+    uint64_t same = engine_counter_get(engine, ENGINE_CTR_REDIRECT_SELF);
+
     if ((n = engine_redirect_sas(engine, &sel, &target, now_ms)) < 0)
         return reply_error("empty selector: give peer, id or spi");
-    return reply_json(json_pack("{s:b,s:i}", "ok", 1, "moved", n));
+    return reply_json(json_pack("{s:b,s:i,s:I,s:I}", "ok", 1, "moved", n,
+        "refused_no_support", (json_int_t)(engine_counter_get(engine,
+        ENGINE_CTR_REDIRECT_UNSUPPORTED) - unsupported),
+        "refused_same_gateway", (json_int_t)(engine_counter_get(engine,
+        ENGINE_CTR_REDIRECT_SELF) - same)));
 }
 
 char *

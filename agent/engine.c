@@ -154,7 +154,7 @@ engine_sa_deadline(const struct ike_engine *e, const struct ike_sa *sa)
         next = sa->expire_ms;
     if (sa->state == IKE_SA_ESTABLISHED && sa->request == NULL) {
         if (sa->redirect_to != NULL)
-            return 0;
+            return sa->redirect_at_ms;
         if (cfg->liveness_interval_ms != 0 &&
             sa->last_rx_ms + cfg->liveness_interval_ms < next)
             next = sa->last_rx_ms + cfg->liveness_interval_ms;
@@ -262,6 +262,9 @@ engine_new(const struct engine_config *cfg, struct policy policy,
     e->digest_mask--;
     if ((e->ke_ctx = ike_ke_ctx_new()) == NULL)
         goto fail;
+    /* At most 5 warnings per peer address in 10 s, for 4096 addresses. */
+    if ((e->warn_rl = log_ratelimit_new(5, 10000, 4096)) == NULL)
+        goto fail;
     if (cfg->have_pool && (e->pool = pool_new(&cfg->pool)) == NULL)
         goto fail;
     engine_rand(e->cookie_secret, sizeof(e->cookie_secret));
@@ -287,6 +290,7 @@ engine_free(struct ike_engine *engine)
     free(engine->digest_buckets);
     free(engine->heap);
     ike_ke_ctx_free(engine->ke_ctx);
+    log_ratelimit_free(engine->warn_rl);
     pool_free(engine->pool);
     OPENSSL_cleanse(engine->cookie_secret, sizeof(engine->cookie_secret));
     OPENSSL_cleanse(engine->plain, sizeof(engine->plain));
@@ -729,13 +733,14 @@ engine_sa_timers(struct ike_engine *e, struct ike_sa *sa, uint64_t now)
         }
     }
     if (sa->state == IKE_SA_ESTABLISHED && sa->request == NULL) {
-        if (sa->redirect_to != NULL) {
+        if (sa->redirect_to != NULL && now >= sa->redirect_at_ms) {
             struct policy_target *t = sa->redirect_to;
 
             sa->redirect_to = NULL;
             exch_info_send_redirect(e, sa, t, now);
             free(t);
-        } else if (cfg->liveness_interval_ms != 0 &&
+        } else if (sa->redirect_to == NULL &&
+            cfg->liveness_interval_ms != 0 &&
             now >= sa->last_rx_ms + cfg->liveness_interval_ms) {
             exch_info_send_liveness(e, sa, now);
         }
@@ -834,6 +839,22 @@ engine_sa_selected(const struct ike_sa *sa, const struct engine_selector *sel)
     return true;
 }
 
+/* Returns true when target is the address sa is connected to, so that a
+ * redirect would only make the client reconnect to the same gateway. */
+static bool
+target_is_local(const struct ike_sa *sa, const struct policy_target *target)
+{
+    const struct sockaddr *local = &sa->local.sa;
+
+    if (target->gw_type == IKE_GW_IPV4 && local->sa_family == AF_INET)
+        return memcmp(&((const struct sockaddr_in *)local)->sin_addr,
+            target->id, 4) == 0;
+    if (target->gw_type == IKE_GW_IPV6 && local->sa_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)local)->sin6_addr,
+            target->id, 16) == 0;
+    return false;
+}
+
 /* Sends the REDIRECT now or once the request slot is free. */
 static int
 engine_redirect_one(struct ike_engine *e, struct ike_sa *sa,
@@ -847,10 +868,18 @@ engine_redirect_one(struct ike_engine *e, struct ike_sa *sa,
         policy_target_to_text(target, gw, sizeof(gw)));
     if (sa->request == NULL)
         return exch_info_send_redirect(e, sa, target, now_ms);
+    return engine_redirect_later(e, sa, target, now_ms);
+}
+
+int
+engine_redirect_later(struct ike_engine *e, struct ike_sa *sa,
+    const struct policy_target *target, uint64_t at_ms)
+{
     if (sa->redirect_to == NULL &&
         (sa->redirect_to = malloc(sizeof(*target))) == NULL)
         return -ENOMEM;
     *sa->redirect_to = *target;
+    sa->redirect_at_ms = at_ms;
     engine_sa_schedule(e, sa);
     return 0;
 }
@@ -870,6 +899,10 @@ engine_redirect_sas(struct ike_engine *engine,
             continue;
         if (!sa->redirect_supported) {
             engine_count(engine, ENGINE_CTR_REDIRECT_UNSUPPORTED);
+            continue;
+        }
+        if (target_is_local(sa, target)) {
+            engine_count(engine, ENGINE_CTR_REDIRECT_SELF);
             continue;
         }
         if (engine_redirect_one(engine, sa, target, now_ms) == 0)

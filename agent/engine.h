@@ -138,6 +138,7 @@ int engine_redirect_sas(struct ike_engine *engine,
     X(REDIRECT_MIDSESSION, "redirects_sent_midsession") \
     X(REDIRECT_CLIENT_LIMIT, "redirects_refused_client_limit") \
     X(REDIRECT_UNSUPPORTED, "redirects_refused_no_support") \
+    X(REDIRECT_SELF, "redirects_refused_same_gateway") \
     X(HALF_OPEN_EXPIRED, "half_open_expired") \
     X(AUTH_FAILED, "auth_failed") \
     X(SA_ESTABLISHED, "sas_established") \

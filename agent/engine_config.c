@@ -18,6 +18,7 @@ engine_config_init(struct engine_config *cfg)
     cfg->retransmit_tries = 5;
     cfg->redirect_grace_ms = 30000;
     cfg->auth_redirect_delete_ms = 30000;
+    cfg->auth_redirect_delay_ms = 200;
     cfg->cookie_rotate_ms = 120000;
     cfg->cookie_threshold = 30;
     cfg->max_half_open = 4096;

@@ -79,6 +79,10 @@ struct engine_config {
     unsigned retransmit_tries;      /* sends of one request before giving up */
     uint64_t redirect_grace_ms;     /* redirected SA kept this long */
     uint64_t auth_redirect_delete_ms; /* SA after an RFC IKE_AUTH redirect */
+    /* Wait between the IKE_AUTH response and the INFORMATIONAL REDIRECT in
+     * the complete-then-informational mode: strongSwan 5.9.8 ignores an
+     * INFORMATIONAL that arrives before it has processed the response. */
+    uint64_t auth_redirect_delay_ms;
     uint64_t cookie_rotate_ms;      /* lifetime of one cookie secret */
 
     /* Limits. */

@@ -40,6 +40,7 @@ struct ike_engine {
     engine_send_fn send;
     void *send_arg;
     engine_keylog_fn keylog;    /* NULL unless debug key logging is on */
+    struct log_ratelimit *warn_rl;  /* peer warnings, keyed by address */
     void *keylog_arg;
     struct ike_sa_table table;
     size_t n_half_open;
@@ -102,6 +103,11 @@ void engine_sa_delete(struct ike_engine *e, struct ike_sa *sa,
 /* Recomputes sa's next deadline and moves it in the timer heap; call it
  * after a change that can make the deadline earlier. */
 void engine_sa_schedule(struct ike_engine *e, struct ike_sa *sa);
+/* Queues a mid-session REDIRECT to target, sent from the SA's timer at
+ * at_ms or once its request slot is free, whichever is later.  target is
+ * copied.  Returns 0 or -ENOMEM. */
+int engine_redirect_later(struct ike_engine *e, struct ike_sa *sa,
+    const struct policy_target *target, uint64_t at_ms);
 void engine_digest_insert(struct ike_engine *e, struct ike_sa *sa);
 struct ike_sa *engine_digest_find(const struct ike_engine *e,
     const uint8_t *digest);

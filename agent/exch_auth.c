@@ -302,5 +302,7 @@ exch_auth_request(struct ike_engine *e, struct ike_sa *sa,
     }
     log_info("ike", "redirecting peer; stage=ike_auth mode=informational %s"
         " gw=%s", tag, gw);
-    exch_info_send_redirect(e, sa, &target, rx->now_ms);
+    if (engine_redirect_later(e, sa, &target,
+        rx->now_ms + e->cfg->auth_redirect_delay_ms) < 0)
+        engine_count(e, ENGINE_CTR_TX_ERRORS);
 }

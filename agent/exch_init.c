@@ -596,8 +596,14 @@ exch_init_request(struct ike_engine *e, const struct engine_rx *rx,
     if (init_redirect(e, rx, &r))
         return;
     if (exch_init_choose(e->cfg, r.sa, 0, &suite, &prop_num, NULL) < 0) {
+        char peer[64];
+
         init_send_notify(e, rx, &msg, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
         engine_count(e, ENGINE_CTR_INIT_NO_PROPOSAL);
+        engine_addr_text(rx->peer, peer, sizeof(peer));
+        log_write_limited(e->warn_rl, peer, strlen(peer), rx->now_ms,
+            LOG_LEVEL_WARN, "ike", "no acceptable IKE proposal; peer=%s "
+            "answer=NO_PROPOSAL_CHOSEN", peer);
         return;
     }
     if (r.ke.group != suite.dh) {

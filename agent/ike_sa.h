@@ -105,6 +105,7 @@ struct ike_sa {
     struct ike_sa_init *init;           /* NULL after IKE_AUTH */
     struct ike_sa_request *request;     /* NULL when none is outstanding */
     struct policy_target *redirect_to;  /* REDIRECT waiting to be sent */
+    uint64_t redirect_at_ms;            /* not before this time */
     struct ike_child children[IKE_SA_MAX_CHILDREN];
 };
 

@@ -63,6 +63,26 @@ usage(FILE *fp)
         " debug_keys_file)\n", LOG_LEVEL_EXPECTED);
 }
 
+static void
+ctl_usage(FILE *fp)
+{
+    fprintf(fp,
+        "usage: ikeshift-agent ctl [--socket PATH] list|counters\n"
+        "       ikeshift-agent ctl [--socket PATH] move [--peer IP[:PORT]]"
+        " [--id ID] [--spi HEX] --to TARGET\n"
+        "Talks to a running agent over its control socket (JSON lines;\n"
+        "default /run/ikeshift-agent.sock, the control_socket key).\n"
+        "  list      print every IKE SA as JSON\n"
+        "  counters  print the agent's counters as JSON\n"
+        "  move      send a mid-session REDIRECT to TARGET (IPv4, IPv6 or\n"
+        "            host name) to each established SA that matches all of\n"
+        "            the given selectors; at least one is required.  --peer\n"
+        "            with a port matches that port only.  The answer counts\n"
+        "            the SAs moved and those refused because the client did\n"
+        "            not announce redirect support or TARGET is the SA's own\n"
+        "            address.\n");
+}
+
 static int
 ctl_main(int argc, char **argv)
 {
@@ -78,6 +98,11 @@ ctl_main(int argc, char **argv)
         if (strcmp(a, "--socket") == 0 && i + 1 < argc) {
             path = argv[++i];
             continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            ctl_usage(stdout);
+            json_decref(req);
+            return 0;
         }
         if (strcmp(a, "--peer") == 0)
             key = "peer";

@@ -259,6 +259,13 @@ Test(engine_auth, redirects_at_auth_by_informational)
     before = h.n_sent;
     /* <-- IKE_AUTH { IDr, AUTH, CP(REPLY), SA, TSi, TSr } */
     cr_assert_eq(harness_step(&h, ini, &out), IKE_INITIATOR_EV_ESTABLISHED);
+    cr_assert_eq(h.n_sent, before + 1);
+    /* The REDIRECT waits so that the client has processed the response. */
+    h.now_ms += h.cfg.auth_redirect_delay_ms - 1;
+    engine_run_timers(h.engine, h.now_ms);
+    cr_assert_eq(h.n_sent, before + 1);
+    h.now_ms += 1;
+    engine_run_timers(h.engine, h.now_ms);
     cr_assert_eq(h.n_sent, before + 2);
     /* <-- INFORMATIONAL { N(REDIRECT, 198.51.100.4) } (MID 0) */
     cr_assert_eq(harness_deliver(&h, before + 1, ini, &out),

@@ -120,6 +120,22 @@ Test(engine_info, refuses_redirect_without_support)
     cr_assert_eq(counter(ENGINE_CTR_REDIRECT_MIDSESSION), 0);
 }
 
+Test(engine_info, refuses_redirect_to_own_address)
+{
+    struct engine_selector sel = { .id = "client@example.net" };
+    const struct sockaddr_in *gw = (const struct sockaddr_in *)&h.gw;
+    struct policy_target self = { .gw_type = IKE_GW_IPV4, .len = 4 };
+    size_t before;
+
+    memcpy(self.id, &gw->sin_addr, 4);
+    establish(IKE_INITIATOR_REDIRECT_SUPPORTED);
+    before = h.n_sent;
+    cr_assert_eq(engine_redirect_sas(h.engine, &sel, &self, h.now_ms), 0);
+    cr_assert_eq(h.n_sent, before);
+    cr_assert_eq(counter(ENGINE_CTR_REDIRECT_SELF), 1);
+    cr_assert_eq(counter(ENGINE_CTR_REDIRECT_MIDSESSION), 0);
+}
+
 Test(engine_info, rejects_empty_selector)
 {
     struct engine_selector sel = { 0 };
