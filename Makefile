@@ -188,6 +188,20 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(RT_SRC) proto/dump/dump_input.c
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(AGENT_LIBS) $(LIBS)
 
+# The HTTP target also needs the API sources and llhttp (built without
+# the warning set, which llhttp's generated code does not meet).
+FUZZ_LLHTTP := $(LLHTTP_OBJ:$(BUILD)/llhttp/%=$(BUILD)/fuzz/llhttp/%)
+$(BUILD)/fuzz/llhttp/%.o: $(LLHTTP_DIR)/%.c
+	@mkdir -p $(@D)
+	$(CLANG) $(STD) -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	    -I$(LLHTTP_INC) -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c controller/api.c \
+    controller/http_server.c $(FUZZ_LLHTTP) $(PROTO_SRC) $(RT_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -Icontroller -I$(LLHTTP_INC) -o $@ \
+	    $(filter %.c %.o,$^) -lssl $(AGENT_LIBS) $(LIBS)
+
 fuzz: $(FUZZ_BIN)
 
 fuzz-run: fuzz

@@ -17,8 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <llhttp.h>
 #include <uv.h>
+
+struct log_ratelimit;
 
 /* TCP port of the API when none is configured; ikeshiftctl uses it too. */
 #define HTTP_SERVER_DEFAULT_PORT        8680
@@ -99,10 +102,9 @@ http_response_set_error(struct http_response *resp, int status,
  * Fills `resp` with `status` and the JSON text of `json`, which it takes
  * (the reference is released).  Returns 0 or -ENOMEM.
  */
-struct json_t;
 int
 http_response_set_json_take(struct http_response *resp, int status,
-    struct json_t *json);
+    json_t *json);
 
 /* Returns the reason phrase of `status`, "Unknown" when it has none. */
 const char *
@@ -140,8 +142,14 @@ struct http_reader {
     size_t value_len;
     bool has_content_type;
     bool has_authorization;
+    char expect[32];
     bool value_too_long;
-    bool duplicate_header;
+    bool expect_continue;
+    int err_status;         /* error that stopped llhttp, or 0 */
+    const char *err_code;
+    const char *err_message;
+    struct log_ratelimit *ratelimit;    /* borrowed, NULL for no warn */
+    uint64_t now_ms;        /* monotonic time for the rate limit */
     char *body;
     size_t body_len;
     size_t body_cap;
