@@ -216,14 +216,18 @@ fuzz-run: fuzz
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_ALL := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-$(BUILD)/bench/%: tests/bench/%.c $(TEST_LIBS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iagent -Icontroller -o $@ $(filter %.c %.a,$^) \
-	    -lssl $(AGENT_LIBS) $(LIBS)
+SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/support/*.c))
 
-bench: $(BENCH_ALL)
-	$(BUILD)/bench/bench_parse
-	$(if $(wildcard tests/bench/bench_plan.c),$(BUILD)/bench/bench_plan)
+$(BUILD)/bench/%: tests/bench/%.c $(SUPPORT_OBJ) $(TEST_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iagent -Icontroller -Itests/support -o $@ \
+	    $(filter %.c %.o %.a,$^) -lssl $(AGENT_LIBS) $(LIBS)
+
+# Side-by-side benchmarks (root: namespaces, taskset); see
+# docs/BENCHMARKS.md.  Results go to $(BUILD)/bench/results/.
+bench: deps
+	$(MAKE) all $(BENCH_ALL)
+	BUILD=$(BUILD) tests/bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

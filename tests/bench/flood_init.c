@@ -15,8 +15,12 @@
  * have hard upper limits, and the tool stops by itself.
  *
  *   flood_init --target ADDR [--port N] [--count N] [--rate N]
- *       [--duration S] [--sources N] [--bind ADDR] [--wait MS]
- *       [--allow-dev DEV]...
+ *       [--duration S] [--sources N] [--bind ADDR] [--bind-span N]
+ *       [--wait MS] [--allow-dev DEV]...
+ *
+ * --bind-span spreads the sockets over N consecutive IPv4 addresses from
+ * --bind, so that a responder's per-client-address limits (reply tokens,
+ * redirects per client) see N clients instead of one.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -45,9 +49,10 @@
 #include "ike_sa_payload.h"
 
 #define MAX_COUNT       1000000     /* requests per run */
-#define MAX_RATE        100000      /* requests per second */
+#define MAX_RATE        500000      /* requests per second */
 #define MAX_DURATION_S  300
 #define MAX_SOURCES     4096
+#define MAX_BIND_SPAN   4096
 #define MAX_WAIT_MS     10000
 #define MAX_ALLOW_DEV   8
 #define KE_POOL         64          /* Curve25519 key pairs reused */
@@ -69,6 +74,7 @@ struct options {
     char target_text[INET6_ADDRSTRLEN];
     struct sockaddr_storage bind;
     bool have_bind;
+    unsigned long bind_span;    /* consecutive IPv4 addresses from bind */
     unsigned long count;
     unsigned long rate;
     unsigned long duration_s;
@@ -99,6 +105,8 @@ struct flood {
     unsigned long duplicates;
     unsigned long unmatched;
     unsigned long bad_nonce;
+    uint64_t start_ns;          /* first request sent */
+    uint64_t last_reply_ns;     /* latest response matched */
 };
 
 static uint64_t
@@ -125,11 +133,14 @@ usage(FILE *fp)
         "  --sources N       source ports (one socket each), default 64,"
         " at most %d\n"
         "  --bind ADDR       local address of the sockets\n"
+        "  --bind-span N     spread the sockets over N consecutive IPv4"
+        " addresses from --bind, default 1, at most %d\n"
         "  --wait MS         wait for responses after the last request,"
         " default 1000, at most %d\n"
         "  --allow-dev DEV   accept a route through DEV besides lo"
         " (repeatable)\n",
-        MAX_COUNT, MAX_RATE, MAX_DURATION_S, MAX_SOURCES, MAX_WAIT_MS);
+        MAX_COUNT, MAX_RATE, MAX_DURATION_S, MAX_SOURCES, MAX_BIND_SPAN,
+        MAX_WAIT_MS);
 }
 
 static int
@@ -189,6 +200,28 @@ parse_ulong(const char *text, unsigned long min, unsigned long max,
     return 0;
 }
 
+/* Stores in out the IPv4 address `offset` places after base's. */
+static int
+bind_span_addr(const struct sockaddr_storage *base, unsigned long offset,
+    struct sockaddr_storage *out)
+{
+    struct sockaddr_in in;
+    uint32_t a;
+
+    if (base->ss_family != AF_INET)
+        return -EINVAL;
+    /* memcpy, not casts: GCC's aliasing rules lose a field written
+     * through a sockaddr_in pointer into a sockaddr_storage copy. */
+    memcpy(&in, base, sizeof(in));
+    a = ntohl(in.sin_addr.s_addr);
+    if (offset > UINT32_MAX - a)
+        return -EINVAL;
+    in.sin_addr.s_addr = htonl(a + (uint32_t)offset);
+    memset(out, 0, sizeof(*out));
+    memcpy(out, &in, sizeof(in));
+    return 0;
+}
+
 static int
 parse_options(int argc, char **argv, struct options *o)
 {
@@ -201,6 +234,7 @@ parse_options(int argc, char **argv, struct options *o)
     o->duration_s = 60;
     o->sources = 64;
     o->wait_ms = 1000;
+    o->bind_span = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
@@ -224,6 +258,8 @@ parse_options(int argc, char **argv, struct options *o)
             bad = parse_ulong(v, 1, MAX_DURATION_S, &o->duration_s);
         else if (strcmp(a, "--sources") == 0)
             bad = parse_ulong(v, 1, MAX_SOURCES, &o->sources);
+        else if (strcmp(a, "--bind-span") == 0)
+            bad = parse_ulong(v, 1, MAX_BIND_SPAN, &o->bind_span);
         else if (strcmp(a, "--wait") == 0)
             bad = parse_ulong(v, 0, MAX_WAIT_MS, &o->wait_ms);
         else if (strcmp(a, "--allow-dev") == 0 &&
@@ -256,6 +292,22 @@ parse_options(int argc, char **argv, struct options *o)
             return -EINVAL;
         }
         o->have_bind = true;
+    }
+    if (o->bind_span > 1 && (!o->have_bind || o->bind.ss_family != AF_INET)) {
+        fprintf(stderr, "flood_init: --bind-span needs an IPv4 --bind\n");
+        return -EINVAL;
+    }
+    if (o->bind_span > 1) {
+        struct sockaddr_storage last;
+
+        /* Every address of the span must stay in an allowed range. */
+        if (bind_span_addr(&o->bind, o->bind_span - 1, &last) < 0 ||
+            !addr_allowed(&o->bind) || !addr_allowed(&last)) {
+            fprintf(stderr, "flood_init: --bind %s with --bind-span %lu"
+                " leaves the loopback and documentation ranges\n",
+                bind_text, o->bind_span);
+            return -EINVAL;
+        }
     }
     return 0;
 }
@@ -338,7 +390,9 @@ open_sockets(struct flood *f)
         f->fds[i] = fd;
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
         memset(&local, 0, sizeof(local));
-        if (o->have_bind)
+        if (o->have_bind && o->bind_span > 1)
+            bind_span_addr(&o->bind, i % o->bind_span, &local);
+        else if (o->have_bind)
             local = o->bind;
         else
             local.ss_family = o->target.ss_family;
@@ -469,6 +523,7 @@ handle_reply(struct flood *f, const uint8_t *buf, size_t len, uint64_t t)
     r->reply = (uint8_t)classify(f, &m, r);
     r->latency_us = (uint32_t)((t - r->sent_ns) / 1000);
     f->replies[r->reply]++;
+    f->last_reply_ns = t;
 }
 
 /* Reads whatever is queued on every socket, waiting up to timeout_ms. */
@@ -551,6 +606,15 @@ print_result(const struct flood *f, double send_s)
     json_object_set_new(j, "send_errors", json_integer((json_int_t)
         f->send_errors));
     json_object_set_new(j, "run_seconds", json_real(send_s));
+    /* Responses per second from the first request to the last response,
+     * the figure that the benchmark compares between responders. */
+    unsigned long answered = f->replies[REPLY_REDIRECT] +
+        f->replies[REPLY_COOKIE] + f->replies[REPLY_NORMAL] +
+        f->replies[REPLY_OTHER];
+    double reply_s = (double)(f->last_reply_ns - f->start_ns) / 1e9;
+
+    json_object_set_new(j, "reply_rate", json_real(answered > 0 &&
+        reply_s > 0 ? (double)answered / reply_s : 0.0));
     json_object_set_new(rep, "redirect", json_integer((json_int_t)
         f->replies[REPLY_REDIRECT]));
     json_object_set_new(rep, "cookie", json_integer((json_int_t)
@@ -584,6 +648,8 @@ flood_run(struct flood *f, struct pollfd *pfd)
 {
     const struct options *o = f->opt;
     uint64_t start = now_ns(), end = start + o->duration_s * 1000000000ull;
+
+    f->start_ns = start;
     uint64_t t, wait_end;
     unsigned long src = 0;
 
