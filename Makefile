@@ -23,7 +23,7 @@ DEB_BUILD := build-essential pkg-config clang libclang-rt-14-dev llvm \
              libcriterion-dev node-llhttp
 DEB_TEST  := tshark iproute2 strongswan-charon strongswan-swanctl \
              libstrongswan-standard-plugins libstrongswan-extra-plugins \
-             libcharon-extra-plugins redis-server procps psmisc nftables
+             libcharon-extra-plugins redis-server procps psmisc nftables jq
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
 PROTO_SRC := $(wildcard proto/*.c)

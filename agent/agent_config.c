@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "agent_config.h"
 #include "ike_const.h"
+#include "rt/cluster_report.h"
 #include "rt/config.h"
 
 static const char *const auth_modes[] = {
@@ -323,6 +325,126 @@ read_misc(struct agent_config *c, struct config_obj *root)
     read_ms(d, "deadline", &c->drain_deadline_ms, 1000, 86400000);
 }
 
+/*
+ * Reads the "cluster" section.  The report TTL defaults to two and a half
+ * report intervals, so one lost report does not make the gateway vanish
+ * and a dead agent drops out within three intervals.
+ */
+static void
+read_cluster(struct agent_config *c, struct config_obj *root)
+{
+    struct config_obj *o = config_get_object(root, "cluster", 0);
+    struct agent_cluster_config *cc = &c->cluster;
+    struct cluster_link_config *l = &cc->link;
+    struct sockaddr_storage ss;
+    const void *a;
+    int64_t v;
+
+    if (!config_obj_is_present(o))
+        return;
+    cc->enabled = true;
+    if (config_get_addrport(o, "redis", CONFIG_REQUIRED, NULL, 6379, &ss)
+        == 0) {
+        a = ss.ss_family == AF_INET6 ?
+            (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr :
+            (const void *)&((struct sockaddr_in *)&ss)->sin_addr;
+        inet_ntop(ss.ss_family, a, cc->redis_host, sizeof(cc->redis_host));
+        l->redis_port = ntohs(ss.ss_family == AF_INET6 ?
+            ((struct sockaddr_in6 *)&ss)->sin6_port :
+            ((struct sockaddr_in *)&ss)->sin_port);
+    }
+    l->redis_host = cc->redis_host;
+    config_get_string(o, "user", CONFIG_NONEMPTY, NULL, 128, &l->user);
+    config_get_string(o, "password_file", CONFIG_NONEMPTY, NULL, 4096,
+        &cc->password_file);
+    if (config_get_string(o, "gateway_id", CONFIG_REQUIRED, "", CLUSTER_ID_MAX,
+        &l->gateway_id) == 0 &&
+        !cluster_id_is_valid(l->gateway_id, strlen(l->gateway_id), false))
+        config_obj_error(o, "gateway_id", "invalid id \"%s\": expected 1-%d"
+            " characters of A-Z a-z 0-9 . _ -", l->gateway_id,
+            CLUSTER_ID_MAX);
+    if (config_get_string(o, "site", 0, "", CLUSTER_ID_MAX, &l->site) == 0 &&
+        !cluster_id_is_valid(l->site, strlen(l->site), true))
+        config_obj_error(o, "site", "invalid id \"%s\": expected 0-%d"
+            " characters of A-Z a-z 0-9 . _ -", l->site, CLUSTER_ID_MAX);
+    l->report_interval_ms = CLUSTER_LINK_REPORT_INTERVAL_MS;
+    read_ms(o, "report_interval", &l->report_interval_ms,
+        CLUSTER_REPORT_INTERVAL_MIN_MS, CLUSTER_REPORT_INTERVAL_MAX_MS);
+    l->report_ttl_ms = l->report_interval_ms * 5 / 2;
+    read_ms(o, "report_ttl", &l->report_ttl_ms, 200, 3600000);
+    if (l->report_ttl_ms <= l->report_interval_ms)
+        config_obj_error(o, "report_ttl", "must be above report_interval"
+            " (%llu ms)", (unsigned long long)l->report_interval_ms);
+    l->plan_reread_ms = CLUSTER_LINK_PLAN_REREAD_MS;
+    read_ms(o, "plan_reread_interval", &l->plan_reread_ms, 100, 3600000);
+    l->move_poll_ms = CLUSTER_LINK_MOVE_POLL_MS;
+    read_ms(o, "move_poll_interval", &l->move_poll_ms, 10, 60000);
+    config_get_int(o, "capacity", 0, c->engine.max_sas, 0, UINT32_MAX, &v);
+    l->capacity = (uint32_t)v;
+    if (config_get_string(o, "public_address", CONFIG_NONEMPTY, NULL,
+        CLUSTER_ADDR_TEXT_MAX, &l->public_address) == 0 &&
+        !cluster_addr_is_valid(l->public_address,
+        strlen(l->public_address), CLUSTER_ADDR_IP))
+        config_obj_error(o, "public_address", "invalid address \"%s\":"
+            " expected an IPv4 or IPv6 address", l->public_address);
+    l->unicast = c->unicast;
+    l->n_unicast = c->n_unicast;
+    l->anycast = c->anycast;
+    l->n_anycast = c->n_anycast;
+    l->config_hash = c->config_hash;
+}
+
+/* Stores the hex SHA-256 of the file, or "" when it cannot be read. */
+static void
+hash_file(struct agent_config *c, const char *path)
+{
+    unsigned char md[EVP_MAX_MD_SIZE], buf[8192];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned int md_len = 0;
+    FILE *fp = fopen(path, "rb");
+    size_t n;
+    int ok = ctx != NULL && fp != NULL &&
+        EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+
+    while (ok && (n = fread(buf, 1, sizeof(buf), fp)) > 0)
+        ok = EVP_DigestUpdate(ctx, buf, n) == 1;
+    if (ok && !ferror(fp) && EVP_DigestFinal_ex(ctx, md, &md_len) == 1 &&
+        md_len == 32) {
+        for (unsigned int i = 0; i < md_len; i++)
+            snprintf(c->config_hash + 2 * i, 3, "%02x", md[i]);
+    }
+    if (fp != NULL)
+        fclose(fp);
+    EVP_MD_CTX_free(ctx);
+}
+
+int
+agent_config_read_password(const struct agent_config *cfg, char *password,
+    size_t size)
+{
+    FILE *fp;
+    size_t len;
+    int ret = -EINVAL;
+
+    if (cfg->cluster.password_file == NULL)
+        return -ENOENT;
+    if ((fp = fopen(cfg->cluster.password_file, "r")) == NULL)
+        return -errno;
+    if (fgets(password, (int)size, fp) == NULL)
+        goto out;
+    len = strcspn(password, "\r\n");
+    if (password[len] == '\0' && !feof(fp) && len + 1 == size)
+        goto out;               /* longer than the buffer */
+    password[len] = '\0';
+    if (len > 0)
+        ret = 0;
+out:
+    if (ret < 0)
+        OPENSSL_cleanse(password, size);
+    fclose(fp);
+    return ret;
+}
+
 struct agent_config *
 agent_config_load(const char *path, FILE *errors)
 {
@@ -348,6 +470,8 @@ agent_config_load(const char *path, FILE *errors)
     read_timers_limits(c, root);
     read_policy(c, root);
     read_misc(c, root);
+    read_cluster(c, root);
+    hash_file(c, path);
     c->engine.anycast = c->anycast;
     c->engine.n_anycast = c->n_anycast;
     if (config_finish(c->file) > 0) {

@@ -6,16 +6,28 @@
 #ifndef IKESHIFT_AGENT_CONFIG_H
 #define IKESHIFT_AGENT_CONFIG_H
 
+#include <arpa/inet.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "cluster_link.h"
 #include "engine_config.h"
 #include "policy_static.h"
 #include "rt/log.h"
 
 #define AGENT_MAX_ADDRS 8
+#define AGENT_PASSWORD_MAX 512
+
+/* The "cluster" section; absent means the static policy alone. */
+struct agent_cluster_config {
+    bool enabled;
+    struct cluster_link_config link;    /* strings point into the file */
+    char redis_host[INET6_ADDRSTRLEN];
+    const char *password_file;          /* NULL: no AUTH */
+};
 
 struct agent_config {
     struct config *file;                /* owns every string below */
@@ -36,6 +48,8 @@ struct agent_config {
     uint64_t drain_interval_ms;         /* between two REDIRECT batches */
     unsigned drain_batch;               /* REDIRECTs per batch */
     uint64_t drain_deadline_ms;         /* exit after this even if SAs stay */
+    char config_hash[65];               /* hex SHA-256 of the file, or "" */
+    struct agent_cluster_config cluster;
 };
 
 /*
@@ -45,6 +59,16 @@ struct agent_config {
  */
 struct agent_config *
 agent_config_load(const char *path, FILE *errors);
+
+/*
+ * Reads the first line of cfg->cluster.password_file into
+ * password[0..size).  Returns 0, -ENOENT when no file is configured, or
+ * another negative errno (-EINVAL for an empty or over-long password).
+ * The caller wipes the buffer with OPENSSL_cleanse() after use.
+ */
+int
+agent_config_read_password(const struct agent_config *cfg, char *password,
+    size_t size);
 
 /* Frees cfg, wiping the keys; NULL is allowed. */
 void

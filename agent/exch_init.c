@@ -202,6 +202,7 @@ init_redirect(struct ike_engine *e, const struct engine_rx *rx,
     q.local = rx->local;
     q.local_is_anycast = local_is_anycast(e->cfg, rx->local);
     q.redirected_from = r->redirected_from;
+    q.spi_i = r->msg->hdr.spi_i;
     if (e->policy.decide == NULL ||
         e->policy.decide(e->policy.arg, &q, &t) != POLICY_REDIRECT) {
         if (r->redirected_from)

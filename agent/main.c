@@ -7,6 +7,7 @@
  *   ikeshift-agent ctl --socket PATH move [--peer IP] [--id ID]
  *       [--spi HEX] --to TARGET
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,12 +15,16 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <uv.h>
 
 #include "agent_config.h"
+#include "cluster_link.h"
 #include "ctlsock.h"
 #include "engine.h"
+#include "engine_priv.h"
 #include "keylog.h"
+#include "policy_plan.h"
 #include "rt/log.h"
 #include "udp_io.h"
 
@@ -32,6 +37,9 @@ struct agent {
     struct udp_io *io;
     struct ctlsock *ctl;
     struct keylog *keylog;
+    struct policy_plan *plan;   /* NULL without a "cluster" section */
+    struct cluster_link *cluster;
+    struct cluster_link_ops cluster_ops;
     uv_timer_t tick;            /* one-shot, armed for the next deadline */
     uv_prepare_t prepare;       /* re-arms tick before each poll */
     uint64_t armed_ms;          /* deadline tick is armed for */
@@ -153,6 +161,8 @@ agent_stop(struct agent *a)
     uv_close((uv_handle_t *)&a->sigint, NULL);
     udp_io_close(a->io);
     ctlsock_close(a->ctl);
+    cluster_link_free(a->cluster);
+    a->cluster = NULL;
 }
 
 static void on_tick(uv_timer_t *t);
@@ -230,12 +240,20 @@ on_signal(uv_signal_t *s, int signum)
     struct agent *a = s->data;
     uint64_t now = uv_now(a->loop);
 
+    /* TODO: with a "cluster" section and no policy.drain_target, SIGTERM
+     * deletes every IKE SA instead of draining them to the plan's targets. */
     if (signum == SIGTERM && a->cfg->policy.have_drain_target &&
         !a->draining) {
         char gw[300];
 
         a->draining = 1;
         a->cfg->policy.state = POLICY_ADMIN_DRAINING;
+        if (a->plan != NULL)
+            policy_plan_set_self_draining(a->plan, true);
+        if (a->cluster != NULL) {
+            cluster_link_set_state(a->cluster, CLUSTER_AGENT_DRAINING);
+            cluster_link_report_now(a->cluster);
+        }
         a->drain_next_ms = now;
         a->drain_deadline_ms = now + a->cfg->drain_deadline_ms;
         log_notice("agent", "draining; sas=%zu target=%s",
@@ -248,6 +266,122 @@ on_signal(uv_signal_t *s, int signum)
         engine_sa_count(a->engine));
     engine_delete_all(a->engine, now);
     agent_stop(a);
+}
+
+static void
+agent_fill_report(void *arg, struct cluster_report *r)
+{
+    const struct agent *a = arg;
+    const struct ike_engine *e = a->engine;
+    const struct engine_config *ec = &a->cfg->engine;
+    uint64_t drops = 0;
+
+    r->half_open = (uint32_t)engine_half_open_count(e);
+    r->ike_sas = (uint32_t)(engine_sa_count(e) - engine_half_open_count(e));
+    r->half_open_limit = ec->max_half_open;
+    if (ec->have_pool) {
+        r->pool_size = ((uint32_t)1 << (32 - ec->pool.len)) - 3;
+        r->pool_used = (uint32_t)pool_used(e->pool);
+    }
+    r->redirects_sent = engine_counter_get(e, ENGINE_CTR_REDIRECT_INIT) +
+        engine_counter_get(e, ENGINE_CTR_REDIRECT_AUTH) +
+        engine_counter_get(e, ENGINE_CTR_REDIRECT_MIDSESSION);
+    r->sas_established = engine_counter_get(e, ENGINE_CTR_SA_ESTABLISHED);
+    for (int c = ENGINE_CTR_RX_DROP_PARSE; c <= ENGINE_CTR_RX_DROP_FRAGMENT;
+        c++)
+        drops += engine_counter_get(e, (enum engine_counter)c);
+    for (int c = ENGINE_CTR_INIT_DROP_HALF_OPEN;
+        c <= ENGINE_CTR_INIT_DROP_MAX_SAS; c++)
+        drops += engine_counter_get(e, (enum engine_counter)c);
+    r->drops = drops;
+}
+
+static size_t
+agent_redirect_some(void *arg, const struct policy_target *target,
+    size_t max)
+{
+    struct agent *a = arg;
+
+    return engine_redirect_some(a->engine, target, max, uv_now(a->loop));
+}
+
+static size_t
+agent_sa_count(void *arg)
+{
+    const struct agent *a = arg;
+
+    return engine_sa_count(a->engine);
+}
+
+static int
+agent_execute_move(void *arg, const struct move_request *req)
+{
+    struct agent *a = arg;
+    struct engine_selector sel;
+
+    memset(&sel, 0, sizeof(sel));
+    if (req->have_peer)
+        sel.peer = (const struct sockaddr *)&req->peer;
+    if (req->have_id)
+        sel.id = req->id;
+    if (req->have_spi)
+        sel.spi_i = req->spi_i;
+    return engine_redirect_sas(a->engine, &sel, &req->to, uv_now(a->loop));
+}
+
+/*
+ * Creates the plan policy from the "cluster" section.  Anycast arrivals
+ * that the plan accepts go to the public address, else the first unicast.
+ */
+static int
+agent_plan_new(struct agent *a)
+{
+    const struct agent_cluster_config *cc = &a->cfg->cluster;
+    struct policy_target own;
+    char text[INET6_ADDRSTRLEN];
+    const struct sockaddr_storage *u = &a->cfg->unicast[0];
+    const void *addr = u->ss_family == AF_INET6 ?
+        (const void *)&((const struct sockaddr_in6 *)u)->sin6_addr :
+        (const void *)&((const struct sockaddr_in *)u)->sin_addr;
+    const char *own_text = cc->link.public_address;
+
+    if (own_text == NULL)
+        own_text = inet_ntop(u->ss_family, addr, text, sizeof(text));
+    if (own_text == NULL || policy_target_from_text(&own, own_text) < 0)
+        return -EINVAL;
+    if ((a->plan = policy_plan_new(cc->link.gateway_id, &own)) == NULL)
+        return -ENOMEM;
+    return 0;
+}
+
+/* Connects to Redis; the password is read here and wiped after the copy. */
+static int
+agent_cluster_start(struct agent *a)
+{
+    struct agent_config *cfg = a->cfg;
+    char password[AGENT_PASSWORD_MAX];
+    int ret = agent_config_read_password(cfg, password, sizeof(password));
+
+    if (ret < 0 && ret != -ENOENT) {
+        log_error("agent", "reading the Redis password failed; file=%s"
+            " error=%s", cfg->cluster.password_file, strerror(-ret));
+        return ret;
+    }
+    cfg->cluster.link.password = ret == 0 ? password : NULL;
+    a->cluster_ops.fill_report = agent_fill_report;
+    a->cluster_ops.redirect_some = agent_redirect_some;
+    a->cluster_ops.sa_count = agent_sa_count;
+    a->cluster_ops.execute_move = agent_execute_move;
+    a->cluster_ops.arg = a;
+    a->cluster = cluster_link_new(a->loop, &cfg->cluster.link, a->plan,
+        &a->cluster_ops);
+    cfg->cluster.link.password = NULL;
+    OPENSSL_cleanse(password, sizeof(password));
+    if (a->cluster == NULL) {
+        log_error("agent", "creating the cluster link failed");
+        return -ENOMEM;
+    }
+    return cluster_link_start(a->cluster);
 }
 
 static int
@@ -268,7 +402,13 @@ agent_run(struct agent_config *cfg)
     if ((ret = udp_io_new(a.loop, addrs, n, cfg->ike_port, cfg->natt_port,
         (int)cfg->rcvbuf, &a.io)) < 0)
         goto fail;
-    a.engine = engine_new(&cfg->engine, policy_static_policy(&cfg->policy),
+    if (cfg->cluster.enabled && (ret = agent_plan_new(&a)) < 0) {
+        log_error("agent", "creating the plan policy failed; error=%s",
+            strerror(-ret));
+        goto fail;
+    }
+    a.engine = engine_new(&cfg->engine, a.plan != NULL ?
+        policy_plan_policy(a.plan) : policy_static_policy(&cfg->policy),
         udp_io_send, a.io);
     if (a.engine == NULL) {
         log_error("agent", "creating the engine failed");
@@ -304,11 +444,20 @@ agent_run(struct agent_config *cfg)
     uv_signal_init(a.loop, &a.sigint);
     a.sigint.data = &a;
     uv_signal_start(&a.sigint, on_signal, SIGINT);
+    if (cfg->cluster.enabled && (ret = agent_cluster_start(&a)) < 0) {
+        agent_stop(&a);
+        uv_run(a.loop, UV_RUN_DEFAULT);
+        engine_free(a.engine);
+        keylog_close(a.keylog);
+        policy_plan_free(a.plan);
+        return 1;
+    }
     log_notice("agent", "started; version=" AGENT_VERSION " addresses=%zu",
         n);
     uv_run(a.loop, UV_RUN_DEFAULT);
     engine_free(a.engine);
     keylog_close(a.keylog);
+    policy_plan_free(a.plan);
     uv_loop_close(a.loop);
     log_notice("agent", "stopped");
     return 0;
@@ -318,6 +467,7 @@ fail:
     uv_run(a.loop, UV_RUN_DEFAULT);
     engine_free(a.engine);
     keylog_close(a.keylog);
+    policy_plan_free(a.plan);
     return 1;
 }
 

@@ -31,6 +31,7 @@ struct policy_query {
     const struct sockaddr *local;       /* address the request arrived on */
     bool local_is_anycast;              /* local is the anycast address */
     bool redirected_from;               /* request carried REDIRECTED_FROM */
+    const uint8_t *spi_i;               /* initiator SPI, 8 octets, or NULL */
     uint8_t id_type;                    /* IDi type at POLICY_STAGE_AUTH */
     const uint8_t *id;                  /* IDi data, NULL before IKE_AUTH */
     size_t id_len;
