@@ -1,0 +1,429 @@
+/*
+ * Tests for the controller's backend: the API callbacks over the
+ * registry, planner and drains, with a real redis-server, a real lease and
+ * agents' reports that the test rewrites on every cycle.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uv.h>
+
+#include "api.h"
+#include "backend.h"
+#include "leader.h"
+#include "redis_server.h"
+#include "rt/cluster_plan.h"
+#include "rt/cluster_report.h"
+#include "rt/keys.h"
+#include "rt/log.h"
+#include "rt/redis_link.h"
+#include "store.h"
+
+#define CB_CYCLE_MS 50
+
+struct cb {
+    uv_loop_t loop;
+    uv_timer_t guard;
+    uv_timer_t cycle;
+    bool expired;
+    struct redis_server *srv;
+    redisContext *sync;
+    struct redis_link *link;
+    struct leader *leader;
+    struct store *store;
+    struct ctl_backend *backend;
+    struct api_backend api;
+    uint32_t ike_sas[3];        /* reported per gateway gw1..gw3 */
+    size_t n_gateways;
+    struct cluster_plan plan;   /* last plan read back from Redis */
+};
+
+static void
+cb_guard_cb(uv_timer_t *timer)
+{
+    struct cb *t = timer->data;
+
+    t->expired = true;
+}
+
+/* Writes fresh reports of every gateway, as agents would. */
+static void
+cb_put_reports(struct cb *t)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    for (size_t i = 0; i < t->n_gateways; i++) {
+        struct cluster_report r = { 0 };
+        char key[KEYS_REPORT_SIZE], err[CLUSTER_ERR_SIZE];
+        char *text;
+        redisReply *reply;
+
+        snprintf(r.gateway_id, sizeof(r.gateway_id), "gw%zu", i + 1);
+        r.state = CLUSTER_AGENT_SERVING;
+        r.sent_at_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec /
+            1000000;
+        r.interval_ms = 1000;
+        r.ike_sas = t->ike_sas[i];
+        r.half_open_limit = 100;
+        r.capacity = 1000;
+        r.pool_size = 1000;
+        r.n_unicast = 1;
+        snprintf(r.unicast[0], sizeof(r.unicast[0]), "198.51.100.%zu",
+            i + 1);
+        cr_assert_eq(cluster_report_encode(&r, &text, err, sizeof(err)), 0,
+            "%s", err);
+        reply = redisCommand(t->sync, "SET %s %s PX 3000",
+            keys_report(key, sizeof(key), r.gateway_id), text);
+        cr_assert_not_null(reply);
+        freeReplyObject(reply);
+        free(text);
+    }
+}
+
+static void
+cb_cycle_cb(uv_timer_t *timer)
+{
+    struct cb *t = timer->data;
+
+    cb_put_reports(t);
+    ctl_backend_cycle(t->backend);
+}
+
+static void
+cb_leader_cb(struct leader *l, bool leading, void *arg)
+{
+    struct cb *t = arg;
+
+    (void)l;
+    ctl_backend_set_leading(t->backend, leading);
+}
+
+typedef bool cb_pred_fn(struct cb *t, const char *arg);
+
+static bool
+cb_wait(struct cb *t, cb_pred_fn *pred, const char *arg, uint64_t ms)
+{
+    t->expired = false;
+    uv_timer_start(&t->guard, cb_guard_cb, ms, 0);
+    while (!pred(t, arg) && !t->expired)
+        uv_run(&t->loop, UV_RUN_ONCE);
+    uv_timer_stop(&t->guard);
+    return pred(t, arg);
+}
+
+static bool
+cb_planning(struct cb *t, const char *arg)
+{
+    (void)arg;
+    return ctl_backend_is_planning(t->backend);
+}
+
+/* Reads the stored plan into t->plan; returns false when there is none. */
+static bool
+cb_read_plan(struct cb *t)
+{
+    char err[CLUSTER_ERR_SIZE];
+    redisReply *r = redisCommand(t->sync, "GET %s", KEYS_PLAN);
+    bool ok;
+
+    cr_assert_not_null(r);
+    cluster_plan_clear(&t->plan);
+    ok = r->type == REDIS_REPLY_STRING && cluster_plan_parse(r->str, r->len,
+        &t->plan, err, sizeof(err)) == 0;
+    freeReplyObject(r);
+    return ok;
+}
+
+/* True when the stored plan gives `arg` ("gw1=draining") that admin. */
+static bool
+cb_plan_has_admin(struct cb *t, const char *arg)
+{
+    char id[CLUSTER_ID_MAX + 1];
+    const char *eq = strchr(arg, '=');
+    const struct cluster_plan_gateway *g;
+
+    snprintf(id, sizeof(id), "%.*s", (int)(eq - arg), arg);
+    if (!cb_read_plan(t) ||
+        (g = cluster_plan_find_gateway(&t->plan, id)) == NULL)
+        return false;
+    return strcmp(cluster_admin_state_name(g->admin), eq + 1) == 0;
+}
+
+/* True when the stored plan has no entry for gateway `arg`. */
+static bool
+cb_plan_lacks(struct cb *t, const char *arg)
+{
+    return cb_read_plan(t) && cluster_plan_find_gateway(&t->plan, arg) ==
+        NULL;
+}
+
+/* True when the moves stream of gateway `arg` has an entry. */
+static bool
+cb_has_move(struct cb *t, const char *arg)
+{
+    redisReply *r = redisCommand(t->sync, "XLEN %s%s", STORE_MOVES_PREFIX,
+        arg);
+    bool ok;
+
+    cr_assert_not_null(r);
+    ok = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+    freeReplyObject(r);
+    return ok;
+}
+
+static void
+cb_init(struct cb *t, size_t n_gateways)
+{
+    struct redis_link_options o = {
+        .name = "test-backend", .host = "127.0.0.1",
+        .connect_timeout_ms = 1000, .command_timeout_ms = 1000,
+        .backoff_min_ms = 20, .backoff_max_ms = 100,
+    };
+    struct leader_config lc = { .id = "ctl-a", .ttl_ms = 1000,
+        .renew_ms = 200 };
+    struct ctl_backend_config bc = { 0 };
+
+    memset(t, 0, sizeof(*t));
+    log_init("test_controller_backend", 2, LOG_LEVEL_ERROR);
+    cr_assert_eq(uv_loop_init(&t->loop), 0);
+    uv_timer_init(&t->loop, &t->guard);
+    t->guard.data = t;
+    uv_timer_init(&t->loop, &t->cycle);
+    t->cycle.data = t;
+    t->srv = redis_server_start(NULL);
+    cr_assert_not_null(t->srv, "redis-server did not start");
+    t->sync = redisConnect("127.0.0.1", redis_server_port(t->srv));
+    cr_assert(t->sync != NULL && t->sync->err == 0);
+    o.port = redis_server_port(t->srv);
+    t->link = redis_link_new(&t->loop, &o, NULL, NULL);
+    cr_assert_not_null(t->link);
+    cr_assert_eq(redis_link_start(t->link), 0);
+    t->leader = leader_new(&t->loop, t->link, &lc, cb_leader_cb, t);
+    t->store = store_new(t->link);
+    cr_assert(t->leader != NULL && t->store != NULL);
+    t->backend = ctl_backend_new(&bc, t->store, t->leader);
+    cr_assert_not_null(t->backend);
+    ctl_backend_get_api(t->backend, &t->api);
+    t->n_gateways = n_gateways;
+    for (size_t i = 0; i < 3; i++)
+        t->ike_sas[i] = 100;
+    cb_put_reports(t);
+    uv_timer_start(&t->cycle, cb_cycle_cb, CB_CYCLE_MS, CB_CYCLE_MS);
+}
+
+/* Starts the lease and waits until the backend plans. */
+static void
+cb_lead(struct cb *t)
+{
+    leader_start(t->leader);
+    cr_assert(cb_wait(t, cb_planning, NULL, 3000), "backend never planned");
+}
+
+static void
+cb_fini(struct cb *t)
+{
+    cluster_plan_clear(&t->plan);
+    store_free(t->store);
+    ctl_backend_free(t->backend);
+    leader_free(t->leader);
+    redis_link_free(t->link);
+    uv_close((uv_handle_t *)&t->guard, NULL);
+    uv_close((uv_handle_t *)&t->cycle, NULL);
+    uv_run(&t->loop, UV_RUN_DEFAULT);
+    cr_expect_eq(uv_loop_close(&t->loop), 0);
+    redisFree(t->sync);
+    redis_server_free(t->srv);
+}
+
+static int
+cb_drain(struct cb *t, const char *id, json_t **out, char *msg)
+{
+    struct drain_params params = { 0 };
+
+    *out = NULL;
+    msg[0] = '\0';
+    return t->api.drain(t->api.ctx, id, &params, out, msg);
+}
+
+TestSuite(controller_backend, .timeout = 30);
+
+Test(controller_backend, drain_request_reaches_plan)
+{
+    struct cb t;
+    char msg[API_MESSAGE_MAX];
+    json_t *out;
+    const struct cluster_plan_gateway *g;
+
+    cb_init(&t, 3);
+    cb_lead(&t);
+    cr_assert(cb_wait(&t, cb_plan_has_admin, "gw1=active", 3000),
+        "no plan with gw1 active");
+    cr_assert_eq(cb_drain(&t, "gw1", &out, msg), 0, "%s", msg);
+    cr_expect_str_eq(json_string_value(json_object_get(out, "state")),
+        "no_new_clients");
+    json_decref(out);
+    cr_assert(cb_wait(&t, cb_plan_has_admin, "gw1=draining", 3000),
+        "the drain did not reach the plan");
+    g = cluster_plan_find_gateway(&t.plan, "gw1");
+    cr_expect(!g->accept_new);
+    cr_expect_eq(g->weight, 0);
+    cr_expect_gt(g->drain_deadline_at_ms, t.plan.created_at_ms);
+    g = cluster_plan_find_gateway(&t.plan, "gw2");
+    cr_assert_not_null(g);
+    for (size_t i = 0; i < g->n_targets; i++)
+        cr_expect_str_neq(g->targets[i].gateway_id, "gw1",
+            "a draining gateway is still a target");
+    cb_fini(&t);
+}
+
+Test(controller_backend, drained_gateway_evacuates_then_is_drained)
+{
+    struct cb t;
+    char msg[API_MESSAGE_MAX];
+    json_t *out;
+
+    cb_init(&t, 3);
+    cb_lead(&t);
+    cr_assert(cb_wait(&t, cb_plan_has_admin, "gw1=active", 3000));
+    cr_assert_eq(cb_drain(&t, "gw1", &out, msg), 0, "%s", msg);
+    json_decref(out);
+    /* The agent reports its sessions gone; after the 3 s settle time the
+     * drain evacuates and then ends as drained. */
+    t.ike_sas[0] = 0;
+    cr_expect(cb_wait(&t, cb_plan_has_admin, "gw1=drained", 8000),
+        "gw1 never became drained");
+    cb_fini(&t);
+}
+
+Test(controller_backend, dead_gateway_leaves_plan_within_3500ms)
+{
+    struct cb t;
+    uint64_t stopped_at, gone_at;
+
+    cb_init(&t, 3);
+    cb_lead(&t);
+    cr_assert(cb_wait(&t, cb_plan_has_admin, "gw3=active", 3000));
+    /* gw3's agent stops writing; its key would live 3 s more. */
+    t.n_gateways = 2;
+    uv_update_time(&t.loop);
+    stopped_at = uv_now(&t.loop);
+    cr_assert(cb_wait(&t, cb_plan_lacks, "gw3", 5000),
+        "gw3 stayed in the plan");
+    gone_at = uv_now(&t.loop);
+    cr_expect_leq(gone_at - stopped_at, 3500, "gone after %llu ms",
+        (unsigned long long)(gone_at - stopped_at));
+    cr_expect_not_null(cluster_plan_find_gateway(&t.plan, "gw2"));
+    cb_fini(&t);
+}
+
+Test(controller_backend, second_drain_of_gateway_is_rejected)
+{
+    struct cb t;
+    char msg[API_MESSAGE_MAX];
+    json_t *out;
+
+    cb_init(&t, 3);
+    cb_lead(&t);
+    cr_assert(cb_wait(&t, cb_plan_has_admin, "gw1=active", 3000));
+    cr_assert_eq(cb_drain(&t, "gw1", &out, msg), 0, "%s", msg);
+    json_decref(out);
+    cr_expect_eq(cb_drain(&t, "gw1", &out, msg), -EALREADY);
+    cr_expect_null(out);
+    cb_fini(&t);
+}
+
+Test(controller_backend, drain_without_room_is_refused)
+{
+    struct cb t;
+    char msg[API_MESSAGE_MAX];
+    json_t *out;
+
+    cb_init(&t, 2);
+    t.ike_sas[0] = 800;
+    t.ike_sas[1] = 800;
+    cb_lead(&t);
+    cr_assert(cb_wait(&t, cb_plan_has_admin, "gw1=active", 3000));
+    cr_expect_eq(cb_drain(&t, "gw1", &out, msg), -EBUSY);
+    cr_expect(strstr(msg, "no_room") != NULL, "message: %s", msg);
+    cb_fini(&t);
+}
+
+Test(controller_backend, standby_rejects_drain)
+{
+    struct cb t;
+    char msg[API_MESSAGE_MAX];
+    json_t *out;
+
+    cb_init(&t, 3);
+    cr_expect_eq(cb_drain(&t, "gw1", &out, msg), -EAGAIN);
+    cr_expect_null(out);
+    cb_fini(&t);
+}
+
+Test(controller_backend, resume_returns_gateway_to_active)
+{
+    struct cb t;
+    char msg[API_MESSAGE_MAX];
+    json_t *out;
+
+    cb_init(&t, 3);
+    cb_lead(&t);
+    cr_assert(cb_wait(&t, cb_plan_has_admin, "gw1=active", 3000));
+    cr_assert_eq(cb_drain(&t, "gw1", &out, msg), 0, "%s", msg);
+    json_decref(out);
+    cr_assert(cb_wait(&t, cb_plan_has_admin, "gw1=draining", 3000));
+    cr_assert_eq(t.api.resume(t.api.ctx, "gw1", &out, msg), 0, "%s", msg);
+    json_decref(out);
+    cr_expect(cb_wait(&t, cb_plan_has_admin, "gw1=active", 3000),
+        "gw1 stayed out of the plan's active set");
+    cb_fini(&t);
+}
+
+Test(controller_backend, redirect_queues_move_on_other_gateways)
+{
+    struct cb t;
+    char msg[API_MESSAGE_MAX];
+    struct api_redirect req = { .selector = API_SELECT_PEER,
+        .peer = "198.51.100.77", .target = "gw2" };
+    json_t *out;
+    redisReply *r;
+
+    cb_init(&t, 3);
+    cb_lead(&t);
+    cr_assert(cb_wait(&t, cb_plan_has_admin, "gw3=active", 3000));
+    cr_assert_eq(t.api.redirect(t.api.ctx, &req, &out, msg), 0, "%s", msg);
+    cr_expect_str_eq(json_string_value(json_object_get(out, "to")),
+        "198.51.100.2");
+    cr_expect_eq(json_array_size(json_object_get(out, "queued_on")), 2);
+    json_decref(out);
+    cr_expect(cb_wait(&t, cb_has_move, "gw1", 2000), "gw1 got no move");
+    cr_expect(cb_wait(&t, cb_has_move, "gw3", 2000), "gw3 got no move");
+    r = redisCommand(t.sync, "XLEN %s", STORE_MOVES_PREFIX "gw2");
+    cr_expect_eq(r->integer, 0, "the target got its own move");
+    freeReplyObject(r);
+    cb_fini(&t);
+}
+
+Test(controller_backend, cluster_reports_leadership)
+{
+    struct cb t;
+    char msg[API_MESSAGE_MAX];
+    json_t *out;
+
+    cb_init(&t, 2);
+    cr_assert_eq(t.api.get_cluster(t.api.ctx, &out, msg), 0);
+    cr_expect(json_is_false(json_object_get(out, "leader")));
+    json_decref(out);
+    cb_lead(&t);
+    cr_assert_eq(t.api.get_cluster(t.api.ctx, &out, msg), 0);
+    cr_expect(json_is_true(json_object_get(out, "leader")));
+    cr_expect_str_eq(json_string_value(json_object_get(out,
+        "controller_id")), "ctl-a");
+    json_decref(out);
+    cb_fini(&t);
+}
