@@ -24,8 +24,17 @@ enum ctl_phase {
     CTL_PHASE_PLANNING,     /* leader, state reloaded */
 };
 
+/* The sent_at_ms of a report key as last read, so that a key whose report
+ * never changes cannot bring its gateway back after it expired. */
+struct ctl_seen {
+    char gateway_id[CLUSTER_ID_MAX + 1];
+    uint64_t sent_at_ms;
+};
+
 struct ctl_backend {
     struct ctl_backend_config cfg;
+    struct ctl_seen *seen;      /* sorted by gateway_id */
+    size_t n_seen;
     struct store *store;
     struct leader *leader;
     struct gwreg *reg;
@@ -85,6 +94,7 @@ ctl_backend_free(struct ctl_backend *b)
         return;
     gwreg_free(b->reg);
     planner_free(b->planner);
+    free(b->seen);
     free(b);
 }
 
@@ -293,19 +303,48 @@ ctl_state_cb(struct store *s, int status, const struct store_state *st,
 /* Feeds the fresh reports: a report with the sent_at_ms already seen
  * does not count as seen again, so a dead agent's key that has not
  * expired yet does not keep its gateway alive. */
+static int
+ctl_seen_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct ctl_seen *)a)->gateway_id,
+        ((const struct ctl_seen *)b)->gateway_id);
+}
+
 static void
 ctl_feed_reports(struct ctl_backend *b, const struct cluster_report *r,
     size_t n, uint64_t now_ms)
 {
-    for (size_t i = 0; i < n; i++) {
-        const struct gwreg_entry *e = gwreg_get(b->reg, r[i].gateway_id);
+    struct ctl_seen *next = calloc(n > 0 ? n : 1, sizeof(*next));
 
-        if (e != NULL && e->live && e->report.sent_at_ms == r[i].sent_at_ms)
+    if (next == NULL) {
+        log_error("controller", "out of memory; reports skipped this cycle");
+        gwreg_expire(b->reg, now_ms);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        snprintf(next[i].gateway_id, sizeof(next[i].gateway_id), "%s",
+            r[i].gateway_id);
+        next[i].sent_at_ms = r[i].sent_at_ms;
+    }
+    qsort(next, n, sizeof(*next), ctl_seen_cmp);
+    for (size_t i = 0; i < n; i++) {
+        struct ctl_seen key;
+        const struct ctl_seen *old;
+
+        snprintf(key.gateway_id, sizeof(key.gateway_id), "%s",
+            r[i].gateway_id);
+        old = b->n_seen > 0 ? bsearch(&key, b->seen, b->n_seen,
+            sizeof(*b->seen), ctl_seen_cmp) : NULL;
+        /* Unchanged since the last read: live or expired, it is no news. */
+        if (old != NULL && old->sent_at_ms == r[i].sent_at_ms)
             continue;
         if (gwreg_update_report(b->reg, &r[i], now_ms) < 0)
             log_error("controller", "report not stored; gateway=%s",
                 r[i].gateway_id);
     }
+    free(b->seen);
+    b->seen = next;
+    b->n_seen = n;
     gwreg_expire(b->reg, now_ms);
 }
 

@@ -321,6 +321,37 @@ Test(controller_backend, dead_gateway_leaves_plan_within_3500ms)
     cb_fini(&t);
 }
 
+/* True when the stored plan has an entry for gateway `arg`. */
+static bool
+cb_plan_has(struct cb *t, const char *arg)
+{
+    return cb_read_plan(t) && cluster_plan_find_gateway(&t->plan, arg) !=
+        NULL;
+}
+
+Test(controller_backend, unchanged_report_does_not_revive_gateway)
+{
+    struct cb t;
+    redisReply *r;
+    char key[KEYS_REPORT_SIZE];
+
+    cb_init(&t, 3);
+    cb_lead(&t);
+    cr_assert(cb_wait(&t, cb_plan_has_admin, "gw3=active", 3000));
+    /* gw3 stops, but its last report stays in Redis for a minute. */
+    t.n_gateways = 2;
+    keys_report(key, sizeof(key), "gw3");
+    r = redisCommand(t.sync, "PEXPIRE %s 60000", key);
+    cr_assert(r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1);
+    freeReplyObject(r);
+    cr_assert(cb_wait(&t, cb_plan_lacks, "gw3", 5000),
+        "gw3 stayed in the plan");
+    /* Several cycles later the same report must still be ignored. */
+    cr_expect_not(cb_wait(&t, cb_plan_has, "gw3", 2000),
+        "gw3 came back from an unchanged report");
+    cb_fini(&t);
+}
+
 Test(controller_backend, second_drain_of_gateway_is_rejected)
 {
     struct cb t;
