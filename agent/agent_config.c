@@ -14,6 +14,9 @@
 #include "rt/cluster_report.h"
 #include "rt/config.h"
 
+/* Indexed by enum cluster_cpu_source. */
+static const char *const cpu_sources[] = { "process", "host", NULL };
+
 static const char *const auth_modes[] = {
     "complete-then-informational", "rfc", NULL,
 };
@@ -339,6 +342,7 @@ read_cluster(struct agent_config *c, struct config_obj *root)
     struct sockaddr_storage ss;
     const void *a;
     int64_t v;
+    int source;
 
     if (!config_obj_is_present(o))
         return;
@@ -381,6 +385,9 @@ read_cluster(struct agent_config *c, struct config_obj *root)
     read_ms(o, "move_poll_interval", &l->move_poll_ms, 10, 60000);
     config_get_int(o, "capacity", 0, c->engine.max_sas, 0, UINT32_MAX, &v);
     l->capacity = (uint32_t)v;
+    config_get_enum(o, "cpu_source", 0, CLUSTER_CPU_PROCESS, cpu_sources,
+        &source);
+    l->cpu_source = (enum cluster_cpu_source)source;
     if (config_get_string(o, "public_address", CONFIG_NONEMPTY, NULL,
         CLUSTER_ADDR_TEXT_MAX, &l->public_address) == 0 &&
         !cluster_addr_is_valid(l->public_address,

@@ -38,6 +38,8 @@ struct cluster_link {
     bool plan_fetching;
     bool plan_again;            /* an epoch arrived during a GET */
     char *cpu_prev;             /* last /proc/stat text, or NULL */
+    uint64_t proc_cpu_prev_ns;  /* the agent's CPU time at the last sample */
+    uint64_t proc_wall_prev_ns; /* monotonic time of that sample, 0: none */
     bool draining;              /* a plan drain is running */
     uint64_t drain_last_ms;     /* monotonic, previous drain tick */
     double drain_budget;        /* REDIRECTs due and not sent yet */
@@ -126,12 +128,38 @@ proc_stat_read(void)
     return buf;
 }
 
-/* Returns the busiest core's load since the previous call. */
+/* Returns the agent's CPU time over wall time since the previous call, in
+ * permille of one core. */
+static uint16_t
+cpu_sample_process(struct cluster_link *cl)
+{
+    struct timespec cpu, wall;
+    uint64_t cpu_ns, wall_ns, pm = 0;
+
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu) < 0 ||
+        clock_gettime(CLOCK_MONOTONIC, &wall) < 0)
+        return 0;
+    cpu_ns = (uint64_t)cpu.tv_sec * 1000000000u + (uint64_t)cpu.tv_nsec;
+    wall_ns = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec;
+    if (cl->proc_wall_prev_ns != 0 && wall_ns > cl->proc_wall_prev_ns)
+        pm = (cpu_ns - cl->proc_cpu_prev_ns) * 1000 /
+            (wall_ns - cl->proc_wall_prev_ns);
+    cl->proc_cpu_prev_ns = cpu_ns;
+    cl->proc_wall_prev_ns = wall_ns;
+    return (uint16_t)(pm > 1000 ? 1000 : pm);
+}
+
+/* Returns the reported CPU load since the previous call, in permille. */
 static uint16_t
 cpu_sample(struct cluster_link *cl)
 {
-    char *cur = proc_stat_read();
+    char *cur;
     uint16_t pm = 0;
+
+    if (cl->cfg->cpu_source == CLUSTER_CPU_PROCESS)
+        return cpu_sample_process(cl);
+    if ((cur = proc_stat_read()) == NULL)
+        return 0;
 
     if (cur == NULL)
         return 0;

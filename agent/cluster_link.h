@@ -36,6 +36,17 @@ struct cluster_link;
 #define CLUSTER_LINK_DRAIN_TICK_MS      100
 
 /* Settings, all borrowed for the life of the link. */
+/*
+ * Where the reported CPU load comes from.  The agent runs one event-loop
+ * thread, so by default it reports that thread's own share of one core:
+ * the host-wide busiest core also counts other programs, and several
+ * gateways sharing one machine would all look busy.
+ */
+enum cluster_cpu_source {
+    CLUSTER_CPU_PROCESS,    /* the agent's CPU time over wall time */
+    CLUSTER_CPU_HOST,       /* the busiest core in /proc/stat */
+};
+
 struct cluster_link_config {
     const char *redis_host;             /* IPv4 or IPv6 address */
     uint16_t redis_port;
@@ -48,6 +59,7 @@ struct cluster_link_config {
     uint64_t plan_reread_ms;
     uint64_t move_poll_ms;
     uint32_t capacity;                  /* IKE SAs this gateway takes */
+    enum cluster_cpu_source cpu_source; /* what cpu_busiest_permille means */
     const struct sockaddr_storage *unicast;
     size_t n_unicast;
     const struct sockaddr_storage *anycast;     /* first one reported */

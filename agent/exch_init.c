@@ -599,8 +599,14 @@ exch_init_request(struct ike_engine *e, const struct engine_rx *rx,
     if (exch_init_choose(e->cfg, r.sa, 0, &suite, &prop_num, NULL) < 0) {
         char peer[64];
 
-        init_send_notify(e, rx, &msg, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
         engine_count(e, ENGINE_CTR_INIT_NO_PROPOSAL);
+        /* A stateless error reply is reflected to a possibly spoofed
+         * source like a COOKIE, so it spends the same reply budget. */
+        if (!engine_take_reply_token(e, rx->peer, rx->now_ms)) {
+            engine_count(e, ENGINE_CTR_INIT_DROP_RATE);
+            return;
+        }
+        init_send_notify(e, rx, &msg, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
         engine_addr_text(rx->peer, peer, sizeof(peer));
         log_write_limited(e->warn_rl, peer, strlen(peer), rx->now_ms,
             LOG_LEVEL_WARN, "ike", "no acceptable IKE proposal; peer=%s "
@@ -609,9 +615,13 @@ exch_init_request(struct ike_engine *e, const struct engine_rx *rx,
     }
     if (r.ke.group != suite.dh) {
         /* RFC 7296 1.3: name the group we want. */
+        engine_count(e, ENGINE_CTR_INIT_INVALID_KE);
+        if (!engine_take_reply_token(e, rx->peer, rx->now_ms)) {
+            engine_count(e, ENGINE_CTR_INIT_DROP_RATE);
+            return;
+        }
         ike_store16(group, suite.dh);
         init_send_notify(e, rx, &msg, IKE_N_INVALID_KE_PAYLOAD, group, 2);
-        engine_count(e, ENGINE_CTR_INIT_INVALID_KE);
         return;
     }
     init_accept(e, rx, &r, &suite, prop_num, digest);
