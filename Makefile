@@ -154,7 +154,7 @@ unit: $(UNIT) $(DUMP)
 	$(UNIT) --jobs 2
 
 # Interop cases: real strongSwan in network namespaces (root).
-interop: all
+interop: all $(BUILD)/bench/flood_init
 	IKESHIFT_BIN=$(CURDIR)/$(BUILD)/bin tests/interop/run.sh
 
 # The farm on one machine: gateways and strongSwan clients (root).
@@ -229,9 +229,23 @@ bench: deps
 	$(MAKE) all $(BENCH_ALL)
 	BUILD=$(BUILD) tests/bench/run.sh
 
+# Binaries to $(PREFIX)/bin; units, sysusers entry, docs and examples to
+# where deploy/systemd/*.service expect them.  Then: systemd-sysusers.
+SYSTEMD_DIR ?= /etc/systemd/system
+SYSUSERS_DIR ?= /usr/lib/sysusers.d
+DOC_DIR   ?= $(PREFIX)/share/doc/ikeshift
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(DUMP) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSTEMD_DIR) \
+	    $(DESTDIR)$(SYSUSERS_DIR) $(DESTDIR)$(DOC_DIR)/examples
+	install -m 755 $(DUMP) $(AGENT) $(CONTROLLER) $(CTLCLI) \
+	    $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 deploy/systemd/*.service $(DESTDIR)$(SYSTEMD_DIR)/
+	install -m 644 deploy/systemd/ikeshift.sysusers.conf \
+	    $(DESTDIR)$(SYSUSERS_DIR)/ikeshift.conf
+	install -m 644 docs/operations.md $(DESTDIR)$(DOC_DIR)/
+	install -m 644 deploy/examples/* deploy/redis/* \
+	    $(DESTDIR)$(DOC_DIR)/examples/
 
 clean:
 	rm -rf build

@@ -26,6 +26,7 @@
 #include "keylog.h"
 #include "policy_plan.h"
 #include "rt/log.h"
+#include "rt/sdnotify.h"
 #include "udp_io.h"
 
 #define AGENT_VERSION "0.1.0"
@@ -231,6 +232,7 @@ on_tick(uv_timer_t *t)
         engine_redirect_some(a->engine, &a->cfg->policy.drain_target,
             a->cfg->drain_batch, now);
         a->drain_next_ms = now + a->cfg->drain_interval_ms;
+        sdnotify_status("draining; sas=%zu", engine_sa_count(a->engine));
     }
 }
 
@@ -240,6 +242,7 @@ on_signal(uv_signal_t *s, int signum)
     struct agent *a = s->data;
     uint64_t now = uv_now(a->loop);
 
+    sdnotify_stopping();
     /* TODO: with a "cluster" section and no policy.drain_target, SIGTERM
      * deletes every IKE SA instead of draining them to the plan's targets. */
     if (signum == SIGTERM && a->cfg->policy.have_drain_target &&
@@ -260,6 +263,8 @@ on_signal(uv_signal_t *s, int signum)
             engine_sa_count(a->engine),
             policy_target_to_text(&a->cfg->policy.drain_target, gw,
             sizeof(gw)));
+        sdnotify_status("draining; sas=%zu target=%s",
+            engine_sa_count(a->engine), gw);
         return;
     }
     log_notice("agent", "deleting every IKE SA; signal=%d sas=%zu", signum,
@@ -454,6 +459,8 @@ agent_run(struct agent_config *cfg)
     }
     log_notice("agent", "started; version=" AGENT_VERSION " addresses=%zu",
         n);
+    /* The UDP and control sockets are bound, so the agent serves now. */
+    sdnotify_ready();
     uv_run(a.loop, UV_RUN_DEFAULT);
     engine_free(a.engine);
     keylog_close(a.keylog);

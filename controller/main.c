@@ -21,6 +21,7 @@
 #include "rt/config.h"
 #include "rt/log.h"
 #include "rt/redis_link.h"
+#include "rt/sdnotify.h"
 #include "store.h"
 
 /* How long a stop waits for the lease release before it gives up. */
@@ -128,6 +129,7 @@ ctl_signal_cb(uv_signal_t *sig, int signum)
     c->stopping = true;
     log_notice("controller", "stopping; signal=%s",
         signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    sdnotify_stopping();
     uv_timer_stop(&c->cycle);
     uv_timer_start(&c->stop_guard, ctl_stop_guard_cb, CTL_STOP_TIMEOUT_MS,
         0);
@@ -326,6 +328,8 @@ main(int argc, char **argv)
     rc = ctl_open(&c);
     if (rc < 0)
         ctl_close(&c);
+    else
+        sdnotify_ready();   /* the API listens; Redis connects on its own */
     uv_run(&c.loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&c.loop) != 0)
         log_warn("controller", "event loop closed with open handles; "
