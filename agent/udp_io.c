@@ -1,7 +1,11 @@
 /*
- * UDP I/O over libuv.
+ * UDP I/O over libuv.  Datagrams are read with libuv's recvmmsg batches;
+ * replies are queued and sent with sendmmsg(2) once per loop iteration.
  */
+/* sendmmsg() and struct mmsghdr are GNU extensions of glibc. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,10 +16,16 @@
 #include "rt/log.h"
 #include "udp_io.h"
 
-/* libuv 1.44 reads one datagram per 64 KiB of the buffer with recvmmsg. */
-#define UDP_IO_BATCH    16
+/*
+ * libuv 1.44 reads one datagram per 64 KiB of the buffer with recvmmsg,
+ * at most 20 per call (UV__MMSG_MAXWIDTH in libuv's src/unix/udp.c).
+ */
+#define UDP_IO_BATCH    20
 #define UDP_IO_DGRAM    65536
 #define UDP_IO_MAX_SOCK 32
+/* Datagrams, and octets of copied payload, queued before a sendmmsg. */
+#define UDP_IO_TXQ      64
+#define UDP_IO_TXARENA  (256 * 1024)
 
 struct udp_sock {
     uv_udp_t handle;            /* first, so the handle casts to it */
@@ -24,14 +34,30 @@ struct udp_sock {
     int natt;                   /* 1 on the NAT-T port */
 };
 
+/*
+ * Datagrams waiting for the next flush, in the order udp_io_send() got
+ * them.  Each one's payload (with the non-ESP marker on the NAT-T port)
+ * is copied into the arena, because the engine reuses its buffer.
+ */
+struct udp_txq {
+    struct mmsghdr msgs[UDP_IO_TXQ];
+    struct iovec iov[UDP_IO_TXQ];
+    struct sockaddr_storage peers[UDP_IO_TXQ];
+    uint8_t sock[UDP_IO_TXQ];   /* index into udp_io.socks */
+    size_t n;
+    size_t used;                /* octets of the arena in use */
+    uint8_t arena[UDP_IO_TXARENA];
+};
+
 struct udp_io {
     uv_loop_t *loop;
     struct ike_engine *engine;
     struct udp_sock socks[UDP_IO_MAX_SOCK];
     size_t n_socks;
     size_t open;                /* handles not closed yet */
+    uv_check_t flush;           /* sends the queue after each poll phase */
     struct udp_io_counters counters;
-    uint8_t sendbuf[IKE_NON_ESP_MARKER_LEN + UDP_IO_DGRAM];
+    struct udp_txq txq;
     char *rxbuf;                /* UDP_IO_BATCH datagrams */
     int rxbuf_busy;
 };
@@ -131,6 +157,8 @@ udp_open(struct udp_io *io, const struct sockaddr_storage *addr,
     return 0;
 }
 
+static void udp_flush_cb(uv_check_t *h);
+
 int
 udp_io_new(uv_loop_t *loop, const struct sockaddr_storage *addrs, size_t n,
     uint16_t ike_port, uint16_t natt_port, int rcvbuf, struct udp_io **out)
@@ -146,6 +174,13 @@ udp_io_new(uv_loop_t *loop, const struct sockaddr_storage *addrs, size_t n,
         free(io);
         return UV_ENOMEM;
     }
+    /* The check handle runs after every poll phase but does not keep the
+     * loop alive by itself. */
+    uv_check_init(loop, &io->flush);
+    io->flush.data = io;
+    io->open++;
+    uv_check_start(&io->flush, udp_flush_cb);
+    uv_unref((uv_handle_t *)&io->flush);
     *out = io;
     for (size_t i = 0; i < n; i++) {
         if ((ret = udp_open(io, &addrs[i], ike_port, 0, rcvbuf)) < 0 ||
@@ -184,33 +219,144 @@ same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
         port_of((const struct sockaddr *)a) == port_of(b);
 }
 
+/* Returns true for errors after which the socket may accept more later. */
+static bool
+udp_error_is_transient(int err)
+{
+    return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS;
+}
+
+/* Sends msgs[0..n) one sendmsg() each, counting every failure. */
+static void
+udp_send_each(struct udp_io *io, int fd, struct mmsghdr *msgs, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        ssize_t r;
+
+        do
+            r = sendmsg(fd, &msgs[k].msg_hdr, MSG_DONTWAIT);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+            io->counters.send_errors++;
+    }
+}
+
+/*
+ * Sends msgs[0..n), all from socket s, with as few sendmmsg() calls as the
+ * kernel allows.  sendmmsg() stops at the first datagram that fails and
+ * reports the error only if that datagram is the first one.  So a
+ * permanent error (a peer the route rejects, say) costs just that
+ * datagram.  On a full socket buffer the rest goes out one sendmsg() each.
+ */
+static void
+udp_send_run(struct udp_io *io, struct udp_sock *s, struct mmsghdr *msgs,
+    size_t n)
+{
+    uv_os_fd_t fd;
+    size_t done = 0;
+
+    if (uv_fileno((const uv_handle_t *)&s->handle, &fd) < 0) {
+        io->counters.send_errors += n;
+        return;
+    }
+    while (done < n) {
+        int r = sendmmsg(fd, msgs + done, (unsigned)(n - done),
+            MSG_DONTWAIT);
+
+        if (r > 0) {
+            done += (size_t)r;
+            continue;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && udp_error_is_transient(errno)) {
+            udp_send_each(io, fd, msgs + done, n - done);
+            return;
+        }
+        io->counters.send_errors++;
+        done++;
+    }
+}
+
+/* Sends every queued datagram, in order, and empties the queue. */
+static void
+udp_flush_queue(struct udp_io *io)
+{
+    struct udp_txq *q = &io->txq;
+    size_t i = 0;
+
+    while (i < q->n) {
+        size_t j = i + 1;
+
+        while (j < q->n && q->sock[j] == q->sock[i])
+            j++;
+        udp_send_run(io, &io->socks[q->sock[i]], &q->msgs[i], j - i);
+        i = j;
+    }
+    q->n = 0;
+    q->used = 0;
+}
+
+static void
+udp_flush_cb(uv_check_t *h)
+{
+    struct udp_io *io = h->data;
+
+    if (io->txq.n > 0)
+        udp_flush_queue(io);
+}
+
+/* Copies one datagram into the queue; the caller made room for it. */
+static void
+udp_queue_datagram(struct udp_io *io, size_t sock, const struct sockaddr *peer,
+    const uint8_t *msg, size_t len)
+{
+    struct udp_txq *q = &io->txq;
+    struct udp_sock *s = &io->socks[sock];
+    size_t k = q->n++;
+    uint8_t *p = q->arena + q->used;
+    size_t marker = s->natt ? IKE_NON_ESP_MARKER_LEN : 0;
+
+    /* RFC 3948 2.2: IKE on port 4500 starts with four zero octets. */
+    memset(p, 0, marker);
+    memcpy(p + marker, msg, len);
+    q->used += marker + len;
+    q->iov[k].iov_base = p;
+    q->iov[k].iov_len = marker + len;
+    memcpy(&q->peers[k], peer, peer->sa_family == AF_INET ?
+        sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+    memset(&q->msgs[k], 0, sizeof(q->msgs[k]));
+    q->msgs[k].msg_hdr.msg_name = &q->peers[k];
+    q->msgs[k].msg_hdr.msg_namelen = peer->sa_family == AF_INET ?
+        sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    q->msgs[k].msg_hdr.msg_iov = &q->iov[k];
+    q->msgs[k].msg_hdr.msg_iovlen = 1;
+    q->sock[k] = (uint8_t)sock;
+}
+
 int
 udp_io_send(void *arg, const struct sockaddr *local,
     const struct sockaddr *peer, const uint8_t *msg, size_t len)
 {
     struct udp_io *io = arg;
-    uv_buf_t buf;
-    int ret;
 
+    if (peer->sa_family != AF_INET && peer->sa_family != AF_INET6) {
+        io->counters.send_errors++;
+        return -EAFNOSUPPORT;
+    }
     for (size_t i = 0; i < io->n_socks; i++) {
         struct udp_sock *s = &io->socks[i];
+        size_t need = len + (s->natt ? IKE_NON_ESP_MARKER_LEN : 0);
 
         if (!same_addr(&s->local, local))
             continue;
-        if (s->natt) {
-            if (len > UDP_IO_DGRAM)
-                return -EMSGSIZE;
-            memset(io->sendbuf, 0, IKE_NON_ESP_MARKER_LEN);
-            memcpy(io->sendbuf + IKE_NON_ESP_MARKER_LEN, msg, len);
-            buf = uv_buf_init((char *)io->sendbuf,
-                (unsigned)(len + IKE_NON_ESP_MARKER_LEN));
-        } else {
-            buf = uv_buf_init((char *)(uintptr_t)msg, (unsigned)len);
-        }
-        if ((ret = uv_udp_try_send(&s->handle, &buf, 1, peer)) < 0) {
+        if (len > UDP_IO_DGRAM) {
             io->counters.send_errors++;
-            return ret;
+            return -EMSGSIZE;
         }
+        if (io->txq.n == UDP_IO_TXQ || io->txq.used + need > UDP_IO_TXARENA)
+            udp_flush_queue(io);
+        udp_queue_datagram(io, i, peer, msg, len);
         return 0;
     }
     io->counters.send_errors++;
@@ -224,15 +370,26 @@ udp_io_get_counters(const struct udp_io *io)
 }
 
 static void
-udp_closed(uv_handle_t *h)
+udp_io_release(struct udp_io *io)
 {
-    struct udp_sock *s = h->data;
-    struct udp_io *io = s->io;
-
     if (--io->open == 0) {
         free(io->rxbuf);
         free(io);
     }
+}
+
+static void
+udp_closed(uv_handle_t *h)
+{
+    struct udp_sock *s = h->data;
+
+    udp_io_release(s->io);
+}
+
+static void
+udp_flush_closed(uv_handle_t *h)
+{
+    udp_io_release(h->data);
 }
 
 void
@@ -240,11 +397,9 @@ udp_io_close(struct udp_io *io)
 {
     if (io == NULL)
         return;
-    if (io->open == 0) {
-        free(io->rxbuf);
-        free(io);
-        return;
-    }
+    /* Replies queued in this loop iteration still go out. */
+    udp_flush_queue(io);
+    uv_close((uv_handle_t *)&io->flush, udp_flush_closed);
     for (size_t i = 0; i < io->n_socks; i++)
         uv_close((uv_handle_t *)&io->socks[i].handle, udp_closed);
 }

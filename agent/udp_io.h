@@ -4,6 +4,8 @@
  * datagram is known, read in batches with recvmmsg (libuv
  * UV_UDP_RECVMMSG).  On port 4500 the non-ESP marker is stripped
  * (RFC 3948 2.2); ESP and NAT keepalives are dropped and counted.
+ * Outgoing datagrams are queued and sent with sendmmsg(2), up to 64 per
+ * system call, from a uv_check handle after each poll phase of the loop.
  */
 #ifndef IKESHIFT_UDP_IO_H
 #define IKESHIFT_UDP_IO_H
@@ -21,7 +23,7 @@ struct udp_io_counters {
     uint64_t esp_dropped;
     uint64_t keepalives_dropped;
     uint64_t invalid_dropped;
-    uint64_t send_errors;
+    uint64_t send_errors;       /* datagrams not sent, queued or not */
 };
 
 /*
@@ -39,8 +41,11 @@ void
 udp_io_set_engine(struct udp_io *io, struct ike_engine *engine);
 
 /*
- * The engine_send_fn of this module: sends msg from the socket bound to
- * `local`, adding the marker on the NAT-T port.  `arg` is the udp_io.
+ * The engine_send_fn of this module (`arg` is the udp_io): queues a copy
+ * of msg for the socket bound to `local`, with the marker on the NAT-T
+ * port.  Returns 0 once queued, -EADDRNOTAVAIL when no socket is bound to
+ * `local` and -EMSGSIZE above 64 KiB.  A queued datagram that the kernel
+ * rejects later is counted only in send_errors.
  */
 int
 udp_io_send(void *arg, const struct sockaddr *local,
@@ -50,7 +55,10 @@ udp_io_send(void *arg, const struct sockaddr *local,
 const struct udp_io_counters *
 udp_io_get_counters(const struct udp_io *io);
 
-/* Closes every socket; the memory is freed once libuv has closed them. */
+/*
+ * Sends what is still queued, then closes every socket; the memory is
+ * freed once libuv has closed them.  NULL is allowed.
+ */
 void
 udp_io_close(struct udp_io *io);
 
