@@ -33,7 +33,7 @@
 #include "rt/sdnotify.h"
 
 /* How long a test waits for one notification or for a daemon to exit. */
-#define WAIT_MS 5000
+#define WAIT_MS 15000
 
 /* A datagram socket in place of systemd's notification socket. */
 struct listener {
@@ -137,7 +137,7 @@ listener_wait_for(struct listener *l, const char *want, char *last,
     return -1;
 }
 
-TestSuite(sdnotify, .timeout = 10);
+TestSuite(sdnotify, .timeout = 40);
 
 Test(sdnotify, sends_state_to_path_socket)
 {
@@ -419,7 +419,7 @@ agent_probe_ctl(const char *path)
     return ret;
 }
 
-TestSuite(sdnotify_daemon, .timeout = 30);
+TestSuite(sdnotify_daemon, .timeout = 60);
 
 Test(sdnotify_daemon, agent_sends_ready_then_stopping)
 {
