@@ -23,7 +23,7 @@ DEB_BUILD := build-essential pkg-config clang libclang-rt-14-dev llvm \
              libcriterion-dev node-llhttp
 DEB_TEST  := tshark iproute2 strongswan-charon strongswan-swanctl \
              libstrongswan-standard-plugins libstrongswan-extra-plugins \
-             libcharon-extra-plugins redis-server procps psmisc nftables jq
+             libcharon-extra-plugins redis-server procps psmisc nftables jq curl
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
 PROTO_SRC := $(wildcard proto/*.c)
@@ -60,8 +60,8 @@ FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps check unit interop demo asan fuzz fuzz-run bench clean \
-    install
+.PHONY: all deps check unit interop e2e demo asan fuzz fuzz-run bench \
+    clean install
 
 all: $(LIBPROTO) $(LIBRT) $(DUMP) $(if $(wildcard agent/main.c),$(AGENT)) \
     $(if $(wildcard controller/main.c),$(CONTROLLER)) \
@@ -162,9 +162,14 @@ demo: deps
 	$(MAKE) all
 	IKESHIFT_BIN=$(CURDIR)/$(BUILD)/bin deploy/lab/demo.sh
 
+# The demo's stories as assertions, from the clients' own view (root).
+e2e: all
+	IKESHIFT_BIN=$(CURDIR)/$(BUILD)/bin tests/e2e/run.sh
+
 check: deps
 	$(MAKE) all $(UNIT)
 	$(UNIT) --jobs 2
+	$(MAKE) e2e
 	$(MAKE) interop
 
 # The same unit tests under AddressSanitizer and UBSan; leaks fail the run.

@@ -5,6 +5,11 @@
 # (tests/interop/lib), which also removes every namespace and process on
 # exit, on Ctrl-C and on failure.
 #
+# By default the agents run in cluster mode under ikeshift-controller,
+# with Redis in a control namespace, and the steps use ikeshiftctl and the
+# JSON API (the controller story, in cluster.sh).  DEMO_CONTROLLER=0 runs
+# the static story instead: static agent policies and `ikeshift-agent ctl`.
+#
 # The steps run in the order of DEMO_STEPS.  Each prints what it does in
 # plain words, then one ok/FAIL line per check with the evidence below it
 # (swanctl on the clients, `ikeshift-agent ctl` on the gateways, agent
@@ -12,7 +17,10 @@
 # status 1.  Exit status 0 means every check passed.
 #
 # Environment:
-#   IKESHIFT_BIN=DIR  directory with ikeshift-agent (default build/bin)
+#   IKESHIFT_BIN=DIR  directory with ikeshift-agent, ikeshift-controller
+#                     and ikeshiftctl (default build/bin)
+#   DEMO_CONTROLLER=0 the static story instead of the controller story
+#   DEMO_FAILOVER=0   no standby controller and no failover step
 #   DEMO_NAT=0        put client 3 directly on the bridge instead of
 #                     behind the NAT router
 #   DEMO_KEEP=1       keep the logs of a passing run (a failed run always
@@ -72,6 +80,17 @@ if [ ! -x "$(ag_bin)" ]; then
 fi
 lab_require_cmds jq:jq nft:nftables swanctl:strongswan-swanctl \
     "$SW_CHARON:strongswan-charon" || exit 1
+if [ "${DEMO_CONTROLLER:-1}" = 1 ]; then
+    lab_require_cmds redis-server:redis-server redis-cli:redis-tools \
+        curl:curl || exit 1
+    for bin in ikeshift-controller ikeshiftctl; do
+        if [ ! -x "$IKESHIFT_BIN/$bin" ]; then
+            echo "demo: $IKESHIFT_BIN/$bin not found; build it with 'make'" \
+                "or run the static story with DEMO_CONTROLLER=0" >&2
+            exit 1
+        fi
+    done
+fi
 [ "${DEMO_KEEP:-0}" = 1 ] && export LAB_KEEP=1
 # The demo's own stdout and stderr, for the cleanup: a signal can arrive
 # while a check runs with its output redirected to a file.
@@ -116,17 +135,45 @@ NAT_ROUTER=rtr3
 NAT_INSIDE_CLIENT=203.0.113.242/28
 NAT_INSIDE_ROUTER=203.0.113.241/28
 DEMO_NAT=${DEMO_NAT:-1}
+DEMO_CONTROLLER=${DEMO_CONTROLLER:-1}
 
-# The steps in order.  The controller steps (balancing by plan, drains
-# through ikeshiftctl, the JSON API) will be added here as functions
-# step_<name> with a title in STEP_TITLE.
+# The control node of the controller story: Redis and ikeshift-controller,
+# whose API listens on the node's loopback address only.
+CTL_NODE=ctl
+CTL_ADDR=198.51.100.5
+REDIS_PORT=6379
+REDIS_USER=ikeshift
+API_URL=http://127.0.0.1:8680
+# The API of the standby controller ctl-b, in the same node.
+STANDBY_URL=http://127.0.0.1:8681
+# Whether the controller story runs a standby and ends with a failover.
+DEMO_FAILOVER=${DEMO_FAILOVER:-1}
+# Slow start of a gateway that returns to active, short enough for the
+# ramp to show within the step.
+SLOW_START=20s
+# Sessions per gateway may differ by at most this much after arrival.
+BALANCE_TOLERANCE=1
+
+# The steps in order, each a function step_<name> with a title in
+# STEP_TITLE.  The controller story's steps are in cluster.sh.
 DEMO_STEPS=(topology anycast maintenance restart drain)
+if [ "$DEMO_CONTROLLER" = 1 ]; then
+    DEMO_STEPS=(topology plan_arrival ctl_drain ctl_resume ctl_sigterm
+        ctl_api)
+    [ "$DEMO_FAILOVER" = 1 ] && DEMO_STEPS+=(ctl_failover)
+fi
 declare -A STEP_TITLE=(
     [topology]="topology: 3 gateways, 3 clients, one anycast address"
     [anycast]="clients dial the anycast address and are redirected"
     [maintenance]="maintenance: every session leaves gateway 1"
     [restart]="gateway 1 restarts and takes new clients"
     [drain]="gateway 3 drains itself on SIGTERM"
+    [plan_arrival]="clients arrive by the controller's plan, balanced"
+    [ctl_drain]="ikeshiftctl drain gw1 --wait empties gateway 1"
+    [ctl_resume]="gw1 restarts, ikeshiftctl resume gw1, slow start"
+    [ctl_sigterm]="gateway 3 drains itself on SIGTERM in cluster mode"
+    [ctl_api]="the JSON API read with curl"
+    [ctl_failover]="the standby controller takes over the lease"
 )
 
 # ---------------------------------------------------------------------------
@@ -235,9 +282,29 @@ gateway_config()
         | .policy.anycast_target = $unicast | .policy.drain_target = $drain
         | .control_socket = $sock' "$TEMPLATE" >"$dir/agent.json" ||
         return 1
+    if [ "$DEMO_CONTROLLER" = 1 ]; then
+        jq --arg redis "$CTL_ADDR:$REDIS_PORT" --arg user "$REDIS_USER" \
+            --arg pw "$LAB_DIR/ctl/redis.password" --arg id "$gw" '
+            .cluster = { redis: $redis, user: $user, password_file: $pw,
+                gateway_id: $id, report_interval: "500ms",
+                plan_reread_interval: "1s", move_poll_interval: "100ms" }' \
+            "$dir/agent.json" >"$dir/agent.json.new" &&
+            mv "$dir/agent.json.new" "$dir/agent.json" || return 1
+    fi
     if ! out=$("$(ag_bin)" -c "$dir/agent.json" --check-config 2>&1); then
         lab_err "configuration of $gw is invalid: $out"
         return 1
+    fi
+}
+
+# Starts the agent of gateway GW: in cluster mode with cluster_agent_start
+# (cluster.sh), else with the harness's ag_start.
+gateway_start()
+{
+    if [ "$DEMO_CONTROLLER" = 1 ]; then
+        cluster_agent_start "$1"
+    else
+        ag_start "$1"
     fi
 }
 
@@ -269,7 +336,7 @@ client_config()
 # Sends SIGNAL to the agent of gateway GW and waits up to TIMEOUT seconds
 # for it to exit.  Stores its exit status in AGENT_STATUS (255 on timeout,
 # and the agent then gets SIGKILL).  `wait` returns the status of children
-# of this shell only, so this must not run in a subshell, and ag_start
+# of this shell only, so this must not run in a subshell, and gateway_start
 # must have been called in this shell too.
 AGENT_STATUS=
 agent_signal()
@@ -549,11 +616,14 @@ step_topology()
     trap 'demo_cleanup 130; trap - INT; kill -s INT $$' INT
     trap 'demo_cleanup 143; exit 143' TERM
 
+    if [ "$DEMO_CONTROLLER" = 1 ]; then
+        control_start || return 1
+    fi
     for gw in "${GATEWAYS[@]}"; do
         lab_node_add "$gw" "${GW_ADDR[$gw]}/24" || return 1
         lab_addr_add "$gw" "$ANYCAST/32" lo || return 1
         gateway_config "$gw" || return 1
-        ag_start "$gw" || return 1
+        gateway_start "$gw" || return 1
     done
     lab_node_add cli1 "${CLI_ADDR[cli1]}/24" || return 1
     lab_node_add cli2 "${CLI_ADDR[cli2]}/24" || return 1
@@ -585,6 +655,12 @@ step_topology()
     if [ "$DEMO_NAT" = 1 ]; then
         check "client 3 sits behind $NAT_ROUTER, which masquerades it" \
             check_nat_router || rc=1
+    fi
+    if [ "$DEMO_CONTROLLER" = 1 ]; then
+        check "Redis asks for AUTH and lets the ikeshift user in" \
+            check_redis_acl || rc=1
+        check "the controller leads and lists the 3 gateways as live" \
+            check_cluster_live || rc=1
     fi
     return "$rc"
 }
@@ -743,7 +819,7 @@ check_agent_stopped()
 check_agent_restarted()
 {
     cp "$(ag_dir gw1)/agent.log" "$(ag_dir gw1)/agent-before-restart.log"
-    ag_start gw1 || return 1
+    gateway_start gw1 || return 1
     echo "gw1: ikeshift-agent PID $(cat "$(ag_dir gw1)/pid"), ctl list:" \
         "$(agent_count gw1) SAs"
     [ "$(agent_count gw1)" = 0 ]
@@ -841,6 +917,11 @@ step_drain()
     print_sessions | sed 's/^/    /'
     return "$rc"
 }
+
+# ---------------------------------------------------------------------------
+# The controller story (DEMO_CONTROLLER=1)
+
+. "$HERE/cluster.sh"
 
 # ---------------------------------------------------------------------------
 # Cleanup and main

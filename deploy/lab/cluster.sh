@@ -1,0 +1,667 @@
+# shellcheck shell=bash
+# The controller story of deploy/lab/demo.sh (DEMO_CONTROLLER=1): a control
+# node with Redis and ikeshift-controller, agents in cluster mode, and the
+# steps that drive them through ikeshiftctl and the JSON API.  demo.sh
+# sources this file after its own functions, which these use.
+
+# shellcheck disable=SC2317
+
+CTL_BIN_DIR=${IKESHIFT_BIN:-$TOP/build/bin}
+
+# Prints the directory of the control node's files.
+ctl_dir()
+{
+    printf '%s/ctl\n' "$LAB_DIR"
+}
+
+# Runs redis-cli in the control node as the ikeshift user.  The password
+# goes through REDISCLI_AUTH, not the command line.
+redis_ikeshift()
+{
+    REDISCLI_AUTH=$(cat "$(ctl_dir)/redis.password") lab_exec "$CTL_NODE" \
+        redis-cli --no-auth-warning -h "$CTL_ADDR" -p "$REDIS_PORT" \
+        --user "$REDIS_USER" "$@"
+}
+
+# Runs ikeshiftctl in the control node with the read-write token.
+ikeshiftctl()
+{
+    lab_exec "$CTL_NODE" "$CTL_BIN_DIR/ikeshiftctl" --url "$API_URL" \
+        --token-file "$(ctl_dir)/api-rw.token" "$@"
+}
+
+# Prints the response body of GET PATH on the API, fetched with curl in
+# the control node, where the API listens on loopback.
+api_get()
+{
+    lab_exec "$CTL_NODE" curl -sS --max-time 5 "$API_URL$1"
+}
+
+# Prints a random hex secret of 32 bytes.
+ctl_secret()
+{
+    od -An -N32 -tx1 /dev/urandom | tr -d ' \n'
+}
+
+# Builds the control node: Redis with appendonly and an ACL user limited
+# to the ikeshift: keys and channels, and one ikeshift-controller whose
+# API listens on the node's loopback.  Waits until both respond.
+control_start()
+{
+    local dir i
+
+    dir=$(ctl_dir)
+    mkdir -p "$dir/redis" || return 1
+    lab_node_add "$CTL_NODE" "$CTL_ADDR/24" || return 1
+    (umask 077 && ctl_secret >"$dir/redis.password" &&
+        ctl_secret >"$dir/api-rw.token") || return 1
+    {
+        cat "$HERE/redis.conf"
+        printf 'bind %s\ndir %s\n' "$CTL_ADDR" "$dir/redis"
+        printf 'user %s on >%s ~ikeshift:* &ikeshift:* +@all -@dangerous\n' \
+            "$REDIS_USER" "$(cat "$dir/redis.password")"
+    } >"$dir/redis.conf" || return 1
+    chmod 600 "$dir/redis.conf"
+    lab_spawn_in "$CTL_NODE" "$dir/redis.log" redis-server "$dir/redis.conf" ||
+        return 1
+    echo "$LAB_SPAWNED_PID" >"$dir/redis.pid"
+    for ((i = 0; i < 50; i++)); do
+        [ "$(redis_ikeshift PING 2>/dev/null)" = PONG ] && break
+        sleep 0.1
+    done
+    [ "$(redis_ikeshift PING 2>/dev/null)" = PONG ] ||
+        lab_err "redis-server did not answer PING; log $dir/redis.log" ||
+        return
+    jq -n --arg redis "$CTL_ADDR:$REDIS_PORT" --arg user "$REDIS_USER" \
+        --arg pw "$dir/redis.password" --arg rw "$dir/api-rw.token" \
+        --arg slow "$SLOW_START" '{
+        controller_id: "ctl-a", log_level: "info", loop_interval: "250ms",
+        redis: { address: $redis, user: $user, password_file: $pw },
+        lease: { ttl: "3s", renew_interval: "1s" },
+        api: { listen: "127.0.0.1:8680", read_write_token_file: $rw },
+        planner: { slow_start: $slow, plan_ttl: "30s" },
+        registry: { expire_after: "2500ms" } }' >"$dir/controller.json" ||
+        return 1
+    if ! "$CTL_BIN_DIR/ikeshift-controller" -c "$dir/controller.json" -t \
+        >"$dir/check.out" 2>&1; then
+        lab_err "controller configuration invalid: $(cat "$dir/check.out")"
+        return 1
+    fi
+    # The standby differs in its id and API port only.
+    jq --arg url "${STANDBY_URL#http://}" \
+        '.controller_id = "ctl-b" | .api.listen = $url' \
+        "$dir/controller.json" >"$dir/controller-b.json" || return 1
+    lab_spawn_in "$CTL_NODE" "$dir/controller.log" \
+        "$CTL_BIN_DIR/ikeshift-controller" -c "$dir/controller.json" ||
+        return 1
+    echo "$LAB_SPAWNED_PID" >"$dir/controller.pid"
+    for ((i = 0; i < 50; i++)); do
+        api_get /healthz >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    api_get /healthz >/dev/null 2>&1 ||
+        lab_err "the controller API did not respond; log $dir/controller.log" ||
+        return
+    [ "$DEMO_FAILOVER" = 1 ] || return 0
+    # The standby starts once ctl-a leads, so that ctl-a is the leader.
+    for ((i = 0; i < 50; i++)); do
+        [ "$(api_get /v1/cluster 2>/dev/null | jq -r .leader)" = true ] &&
+            break
+        sleep 0.1
+    done
+    lab_spawn_in "$CTL_NODE" "$dir/controller-b.log" \
+        "$CTL_BIN_DIR/ikeshift-controller" -c "$dir/controller-b.json" ||
+        return 1
+    echo "$LAB_SPAWNED_PID" >"$dir/controller-b.pid"
+    for ((i = 0; i < 50; i++)); do
+        API_URL=$STANDBY_URL api_get /healthz >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    lab_err "the standby API did not respond; log $dir/controller-b.log"
+    return 1
+}
+
+# Starts the agent of gateway GW in cluster mode like ag_start, but with
+# a frozen copy of /proc/stat bind-mounted over /proc/stat in a mount
+# namespace of its own.
+# NOTE: an agent reports the busiest CPU core of the whole host as part of
+# its load.  The lab's gateways share one host with unrelated work, and one
+# busy process there (a build, a fuzzer) lifts every gateway's load above
+# the accept threshold, so the planner lists no targets and refuses drains
+# with no_room.  The frozen copy makes the CPU dimension read 0, so the
+# load comes from SAs, pool and half-open SAs only.
+cluster_agent_start()
+{
+    local gw=$1 dir pid i stat
+
+    dir=$(ag_dir "$gw")
+    stat=$(ctl_dir)/proc-stat
+    [ -f "$stat" ] || cp /proc/stat "$stat" || return 1
+    : >"$dir/agent.log"
+    # shellcheck disable=SC2016 # $1-$3 expand in the inner shell
+    lab_spawn_in "$gw" "$dir/agent.log" unshare --mount --propagation private \
+        sh -c 'mount --bind "$1" /proc/stat && exec "$2" -c "$3"' sh \
+        "$stat" "$(ag_bin)" "$dir/agent.json" || return 1
+    pid=$LAB_SPAWNED_PID
+    echo "$pid" >"$dir/pid"
+    for ((i = 0; i < 100; i++)); do
+        if ! ag_alive "$gw"; then
+            lab_err "agent '$gw' (PID $pid) exited during start-up:"
+            tail -n 20 "$dir/agent.log" >&2
+            return 1
+        fi
+        grep -q 'started;' "$dir/agent.log" && return 0
+        sleep 0.05
+    done
+    lab_err "agent '$gw' (PID $pid) did not log 'started;' within 5 s;" \
+        "log $dir/agent.log"
+    return 1
+}
+
+# Prints one line per gateway from GET /v1/gateways: id, live, admin
+# state, agent state, IKE SAs, load and drain state.
+api_gateways()
+{
+    # NOTE: the controller wraps the list as {"gateways": [...]}, while
+    # docs/api.md describes a bare array; both forms are read here.
+    api_get /v1/gateways | jq -r '(if type == "array" then . else .gateways
+        end)[] | "GET /v1/gateways: \(.gateway_id) live=\(.live)" +
+        " admin=\(.admin) state=\(.state // "-") ike_sas=\(.ike_sas // "-")" +
+        " load=\(.load) drain=\(.drain.state // "-")"'
+}
+
+# Prints the weight of gateway GW in the current plan.
+plan_weight()
+{
+    api_get /v1/plan | jq -r --arg g "$1" \
+        '.gateways[] | select(.gateway_id == $g) | .weight'
+}
+
+check_redis_acl()
+{
+    local out
+
+    out=$(lab_exec "$CTL_NODE" redis-cli -h "$CTL_ADDR" -p "$REDIS_PORT" \
+        PING 2>&1)
+    echo "redis-cli PING without AUTH: $out"
+    [[ $out == *NOAUTH* ]] || return 1
+    out=$(redis_ikeshift SET other:key x 2>&1)
+    echo "ikeshift user, SET other:key: $out"
+    [[ $out == *NOPERM* ]] || return 1
+    out=$(redis_ikeshift FLUSHALL 2>&1)
+    echo "ikeshift user, FLUSHALL: $out"
+    [[ $out == *NOPERM* ]] || return 1
+    out=$(redis_ikeshift CONFIG GET appendonly 2>&1 | paste -sd' ')
+    echo "ikeshift user, CONFIG GET appendonly: $out"
+    grep -q '^appendonly yes' "$(ctl_dir)/redis.conf"
+    echo "redis.conf: $(grep -E '^(appendonly|user)' "$(ctl_dir)/redis.conf" |
+        sed 's/>[0-9a-f]*/>(password)/' | paste -sd';')"
+}
+
+# Waits up to TIMEOUT seconds until the controller leads and every gateway
+# in GWS (default all) is live and active in the plan.
+wait_cluster()
+{
+    local timeout=${1:-15} gws=${2:-${GATEWAYS[*]}} i gw ok
+
+    for ((i = 0; i < timeout * 4; i++)); do
+        ok=1
+        [ "$(api_get /v1/cluster | jq -r .leader)" = true ] || ok=0
+        for gw in $gws; do
+            [ "$(api_get "/v1/gateways/$gw" | jq -r .live)" = true ] || ok=0
+            [ "$(api_get /v1/plan | jq -r --arg g "$gw" \
+                '.gateways[] | select(.gateway_id == $g) |
+                .accept_new')" = true ] || ok=0
+        done
+        [ "$ok" = 1 ] && return 0
+        sleep 0.25
+    done
+    return 1
+}
+
+check_cluster_live()
+{
+    local rc=0
+
+    wait_cluster 20 || rc=1
+    ikeshiftctl status
+    api_gateways
+    return "$rc"
+}
+
+# Prints how many IKE SAs the API reports for gateway GW.
+api_sas()
+{
+    api_get "/v1/gateways/$1" | jq -r .ike_sas
+}
+
+# Succeeds if the session counts per gateway from the agents and from the
+# API agree (waiting up to 5 s for a report) and differ by at most
+# BALANCE_TOLERANCE.
+check_balanced()
+{
+    local gw i n a min=999999 max=0 same
+
+    for ((i = 0; i < 20; i++)); do
+        same=1
+        for gw in "${GATEWAYS[@]}"; do
+            [ "$(agent_count "$gw")" = "$(api_sas "$gw")" ] || same=0
+        done
+        [ "$same" = 1 ] && break
+        sleep 0.25
+    done
+    api_gateways
+    for gw in "${GATEWAYS[@]}"; do
+        n=$(agent_count "$gw")
+        a=$(api_sas "$gw")
+        echo "$gw: ctl list $n SAs, API ike_sas $a"
+        [ "$n" = "$a" ] || return 1
+        [ "$n" -lt "$min" ] && min=$n
+        [ "$n" -gt "$max" ] && max=$n
+    done
+    echo "spread: max $max - min $min = $((max - min))," \
+        "tolerance $BALANCE_TOLERANCE"
+    [ $((max - min)) -le "$BALANCE_TOLERANCE" ]
+}
+
+# Succeeds if every connection of every client is established with a
+# gateway, with CHILD SA and a virtual IP from that gateway's pool.
+check_all_established()
+{
+    local cli conn gw rc=0
+
+    for cli in "${CLIENTS[@]}"; do
+        for conn in ${CLI_CONNS[$cli]}; do
+            gw=$(gw_of_addr "$(conn_remote "$cli" "$conn")") ||
+                { lab_err "$cli/$conn has no SA"; rc=1; continue; }
+            check_conn_on "$cli" "$conn" "$gw" || rc=1
+        done
+    done
+    return "$rc"
+}
+
+# Succeeds if the gateways together sent one IKE_SA_INIT REDIRECT per
+# connection, each to a gateway's unicast address.
+check_plan_redirects()
+{
+    local gw n total=0 want=0 cli
+
+    for cli in "${CLIENTS[@]}"; do
+        want=$((want + $(wc -w <<<"${CLI_CONNS[$cli]}")))
+    done
+    for gw in "${GATEWAYS[@]}"; do
+        n=$(ag_counter "$gw" redirects_sent_init) || return 1
+        echo "$gw: ctl counters redirects_sent_init=$n"
+        total=$((total + n))
+    done
+    ag_log_grep gw1 "redirecting peer; stage=ike_sa_init" | head -n 1 |
+        sed -E 's/^[0-9-]+T([0-9:.]+)Z [^ ]+ [a-z]+ [a-z]+: /\1 /' |
+        sed 's/^/gw1 log: /'
+    echo "total $total, one per connection: $want"
+    [ "$total" = "$want" ]
+}
+
+step_plan_arrival()
+{
+    local rc=0
+
+    say "The agents report to Redis and the controller publishes a plan" \
+        "(ikeshiftctl plan). Every connection dials $ANYCAST; the gateway" \
+        "that receives it follows the plan: it takes the client and" \
+        "redirects it to its own unicast address, or sends it to a" \
+        "target of the plan."
+    check "the plan lists every gateway as active and accepting" \
+        ikeshiftctl plan || rc=1
+    initiate_all || rc=1
+    check "every connection is established with a CHILD SA and a virtual IP" \
+        check_all_established || rc=1
+    check "the gateways redirected each anycast arrival to a unicast address" \
+        check_plan_redirects || rc=1
+    check "sessions per gateway are balanced (agents and API agree)" \
+        check_balanced || rc=1
+    say "Sessions per gateway:"
+    print_sessions | sed 's/^/    /'
+    return "$rc"
+}
+
+# Records every IKE SA of every client with gateway GW in OLD_IDS.
+record_all_ids()
+{
+    local cli
+
+    OLD_IDS=()
+    for cli in "${CLIENTS[@]}"; do
+        record_ids "$cli" "$1"
+    done
+}
+
+# Succeeds if each connection in OLD_IDS now has a new IKE SA with a
+# gateway other than FROM_GW (CHILD SA, virtual IP from that gateway's
+# pool), no SA with FROM_GW, and a log that shows make-before-break.
+check_moved_off()
+{
+    local from_gw=$1 key cli conn to to_gw new_id rc=0 i
+
+    for key in "${!OLD_IDS[@]}"; do
+        cli=${key%%/*}
+        conn=${key#*/}
+        for ((i = 0; i < 100; i++)); do
+            to=$(sw_list_sas "$cli" "$conn" | sw_sa_field remote |
+                grep -v -x "${GW_ADDR[$from_gw]}" | head -n 1)
+            [ -n "$to" ] && break
+            sleep 0.1
+        done
+        to_gw=$(gw_of_addr "$to") ||
+            { lab_err "$cli/$conn has no SA off $from_gw"; rc=1; continue; }
+        check_conn_on "$cli" "$conn" "$to_gw" || { rc=1; continue; }
+        for ((i = 0; i < 50; i++)); do
+            sw_list_sas "$cli" "$conn" |
+                grep -q "remote=${GW_ADDR[$from_gw]} " || break
+            sleep 0.1
+        done
+        if sw_list_sas "$cli" "$conn" | grep -q "remote=${GW_ADDR[$from_gw]} "; then
+            lab_err "$cli/$conn still has an SA with $from_gw"
+            rc=1
+        fi
+        new_id=$(sw_list_sas "$cli" "$conn" | grep "remote=$to " |
+            sw_sa_field id | head -n 1)
+        check_make_before_break "$cli" "$conn" "${OLD_IDS[$key]}" \
+            "$new_id" "$to" || rc=1
+    done
+    return "$rc"
+}
+
+# Runs ikeshiftctl drain gw1 --wait, bounded to 60 s.
+check_ctl_drain()
+{
+    local rc
+
+    lab_exec "$CTL_NODE" timeout 60 "$CTL_BIN_DIR/ikeshiftctl" \
+        --url "$API_URL" --token-file "$(ctl_dir)/api-rw.token" \
+        drain gw1 --pace 2 --deadline 60s --wait --interval 500
+    rc=$?
+    echo "ikeshiftctl exit status $rc"
+    return "$rc"
+}
+
+check_gw1_drained()
+{
+    local st
+
+    api_gateways
+    st=$(api_get /v1/gateways/gw1 | jq -r .drain.state)
+    echo "GET /v1/gateways/gw1: drain.state=$st"
+    echo "gw1 ctl list: $(agent_count gw1) SAs"
+    [ "$st" = drained ] && [ "$(agent_count gw1)" = 0 ]
+}
+
+# Succeeds if alice on cli1, whose anycast route leads to gw1, reconnects
+# and lands on a gateway in WANT (space-separated).
+check_alice_lands()
+{
+    local want=$1 gw
+
+    sw_terminate cli1 alice 5 || return 1
+    sw_initiate cli1 alice 10 net || return 1
+    gw=$(gw_of_addr "$(conn_remote cli1 alice)") ||
+        lab_err "cli1/alice has no SA" || return
+    echo "cli1: alice reconnected through $ANYCAST and is on $gw"
+    check_conn_on cli1 alice "$gw" || return 1
+    [[ " $want " == *" $gw "* ]]
+}
+
+step_ctl_drain()
+{
+    local rc=0
+
+    say "'ikeshiftctl drain gw1 --wait' asks the controller to empty" \
+        "gateway 1 at 2 REDIRECTs per second. gw1 takes no new clients" \
+        "and sends each of its clients an INFORMATIONAL REDIRECT to a" \
+        "target of the plan. Each client builds its new IKE SA there" \
+        "before it deletes the old one."
+    record_all_ids gw1
+    check "ikeshiftctl drain gw1 --wait ends with the gateway drained" \
+        check_ctl_drain || rc=1
+    check "every session of gw1 moved, new IKE SA before old deleted" \
+        check_moved_off gw1 || rc=1
+    check "the API reports gw1 drained and gw1 lists no SA" \
+        check_gw1_drained || rc=1
+    check "a new client dialling $ANYCAST via gw1 lands elsewhere" \
+        check_alice_lands "gw2 gw3" || rc=1
+    say "Sessions per gateway:"
+    print_sessions | sed 's/^/    /'
+    return "$rc"
+}
+
+check_gw1_restart()
+{
+    check_agent_stopped || return 1
+    check_agent_restarted
+}
+
+check_resume()
+{
+    ikeshiftctl resume gw1 || return 1
+    wait_cluster 15 gw1 || return 1
+    ikeshiftctl gateway gw1
+}
+
+# Succeeds if gw1's weight in the plan starts below half of the largest
+# weight and grows over the next seconds.  Prints the weights.
+check_slow_start()
+{
+    local w0 w1 i max
+
+    w0=$(plan_weight gw1)
+    max=$(api_get /v1/plan | jq '[.gateways[].weight] | max')
+    echo "plan: gw1 weight $w0 of max $max right after resume"
+    ikeshiftctl plan
+    for ((i = 0; i < 40; i++)); do
+        sleep 0.25
+        w1=$(plan_weight gw1)
+        [ "$w1" -gt "$w0" ] && break
+    done
+    echo "plan: gw1 weight $w1 $(( i / 4 )) s later"
+    [ "$w0" -lt $((max / 2)) ] && [ "$w1" -gt "$w0" ]
+}
+
+step_ctl_resume()
+{
+    local rc=0
+
+    say "Gateway 1's agent is stopped and started again, as for a" \
+        "software update, and 'ikeshiftctl resume gw1' returns it to" \
+        "active. The plan ramps its weight up from a low floor (slow" \
+        "start, $SLOW_START), and it takes new clients again."
+    check "gw1's agent stops, starts again with no SA" check_gw1_restart ||
+        return 1
+    check "ikeshiftctl resume gw1 makes it active and accepting" \
+        check_resume || rc=1
+    check "gw1's weight in the plan starts low and grows (slow start)" \
+        check_slow_start || rc=1
+    check "a new client dialling $ANYCAST via gw1 lands on gw1" \
+        check_alice_lands gw1 || rc=1
+    say "Sessions per gateway:"
+    print_sessions | sed 's/^/    /'
+    return "$rc"
+}
+
+# Succeeds once the controller no longer lists gw3 as live: an active
+# gateway whose report expired leaves the registry, so its GET gets 404.
+check_gw3_left()
+{
+    local i code
+
+    for ((i = 0; i < 40; i++)); do
+        code=$(lab_exec "$CTL_NODE" curl -s -o "$LAB_DIR/demo/gw3.json" \
+            -w '%{http_code}' "$API_URL/v1/gateways/gw3")
+        [ "$code" = 404 ] && break
+        [ "$code" = 200 ] &&
+            [ "$(jq -r .live "$LAB_DIR/demo/gw3.json")" = false ] && break
+        sleep 0.25
+    done
+    echo "GET /v1/gateways/gw3: HTTP $code $(jq -c . "$LAB_DIR/demo/gw3.json")"
+    api_gateways
+    [ "$code" = 404 ] || [ "$(jq -r .live "$LAB_DIR/demo/gw3.json")" = false ]
+}
+
+# Appends the state that the API shows for gw3 to gw3-states every
+# 200 ms, for at most 40 s.  Runs in the background during the drain.
+watch_gw3_state()
+{
+    local i
+
+    for ((i = 0; i < 200; i++)); do
+        api_get /v1/gateways/gw3 2>/dev/null | jq -r '.state // "gone"' \
+            >>"$LAB_DIR/demo/gw3-states" 2>/dev/null
+        sleep 0.2
+    done
+}
+
+check_gw3_reported_draining()
+{
+    echo "states of gw3 in GET /v1/gateways/gw3 during the drain:" \
+        "$(uniq "$LAB_DIR/demo/gw3-states" | paste -sd' ')"
+    grep -qx draining "$LAB_DIR/demo/gw3-states"
+}
+
+step_ctl_sigterm()
+{
+    local rc=0 watcher
+
+    say "Gateway 3's agent gets SIGTERM. In cluster mode it still drains" \
+        "itself to its configured drain target (gw1), reports 'draining'" \
+        "meanwhile, and exits 0 once no SA is left; the controller then" \
+        "drops it from the plan."
+    record_all_ids gw3
+    watch_gw3_state &
+    watcher=$!
+    check "gw3's agent drains and exits 0" check_drain_exit || rc=1
+    kill "$watcher" 2>/dev/null
+    wait "$watcher" 2>/dev/null
+    check "the controller saw gw3 report 'draining' during its drain" \
+        check_gw3_reported_draining || rc=1
+    check "the drain REDIRECTs are paced (1 per 500 ms)" check_drain_paced ||
+        rc=1
+    check "every session of gw3 moved, new IKE SA before old deleted" \
+        check_moved_off gw3 || rc=1
+    check "the controller sees gw3 gone" check_gw3_left || rc=1
+    say "Sessions per gateway:"
+    print_sessions | sed 's/^/    /'
+    return "$rc"
+}
+
+check_api_curl()
+{
+    local path
+
+    for path in /healthz /v1/cluster /v1/gateways/gw1; do
+        echo "curl $API_URL$path:"
+        api_get "$path" | jq -c . | fold -w 70 | sed 's/^/  /'
+        [ "${PIPESTATUS[0]}" = 0 ] || return 1
+    done
+    [ "$(api_get /healthz | jq -r .status)" = ok ]
+}
+
+check_api_auth()
+{
+    local code
+
+    code=$(lab_exec "$CTL_NODE" curl -s -o /dev/null -w '%{http_code}' \
+        -X POST -H 'Content-Type: application/json' -d '{}' \
+        "$API_URL/v1/gateways/gw2/drain")
+    echo "POST /v1/gateways/gw2/drain without a token: HTTP $code"
+    [ "$code" = 401 ]
+}
+
+step_ctl_api()
+{
+    local rc=0
+
+    say "The API is plain JSON over HTTP on the control node's loopback;" \
+        "curl reads it there. Changes need the read-write token."
+    check "GET /healthz, /v1/cluster and /v1/gateways/gw1 answer JSON" \
+        check_api_curl || rc=1
+    check "a POST without a token gets 401" check_api_auth || rc=1
+    return "$rc"
+}
+
+# Prints "leader=BOOL ID term=N plan_epoch=N" from GET /v1/cluster at the
+# API at URL.
+cluster_role()
+{
+    API_URL=$1 api_get /v1/cluster | jq -r '"leader=\(.leader) \(.controller_id) term=\(.term) plan_epoch=\(.plan_epoch)"'
+}
+
+check_standby()
+{
+    echo "ctl-a $API_URL: $(cluster_role "$API_URL")"
+    echo "ctl-b $STANDBY_URL: $(cluster_role "$STANDBY_URL")"
+    [[ $(cluster_role "$API_URL") == "leader=true "* ]] &&
+        [[ $(cluster_role "$STANDBY_URL") == "leader=false "* ]]
+}
+
+# Stops ctl-a with SIGTERM and waits up to 5 s until ctl-b leads.
+check_takeover()
+{
+    local pid i t0 t1
+
+    pid=$(cat "$(ctl_dir)/controller.pid") || return 1
+    t0=$(date +%s%N)
+    lab_kill "$pid" TERM 5 || return 1
+    echo "ctl-a (PID $pid) stopped with SIGTERM"
+    grep -E 'released the lease|stopped' "$(ctl_dir)/controller.log" |
+        sed -E 's/^[0-9-]+T([0-9:.]+)Z [^ ]+ [a-z]+ /\1 /; s/^/ctl-a log: /'
+    for ((i = 0; i < 50; i++)); do
+        [[ $(cluster_role "$STANDBY_URL") == "leader=true "* ]] && break
+        sleep 0.1
+    done
+    t1=$(date +%s%N)
+    echo "ctl-b $STANDBY_URL: $(cluster_role "$STANDBY_URL")," \
+        "$(((t1 - t0) / 1000000)) ms after SIGTERM"
+    [[ $(cluster_role "$STANDBY_URL") == "leader=true "* ]]
+}
+
+# Succeeds once ctl-b's plan names ctl-b as leader and gw1 and gw2 report
+# that plan's epoch as applied.  Waits up to 10 s.
+check_agents_follow()
+{
+    local i plan epoch term gw ok
+
+    for ((i = 0; i < 40; i++)); do
+        ok=1
+        plan=$(API_URL=$STANDBY_URL api_get /v1/plan)
+        epoch=$(jq -r .epoch <<<"$plan")
+        term=$(jq -r .leader_term <<<"$plan")
+        [ "$(jq -r .leader_id <<<"$plan")" = ctl-b ] || ok=0
+        for gw in gw1 gw2; do
+            [ "$(API_URL=$STANDBY_URL api_get "/v1/gateways/$gw" |
+                jq -r .plan_epoch)" = "$epoch" ] || ok=0
+        done
+        [ "$ok" = 1 ] && break
+        sleep 0.25
+    done
+    echo "GET $STANDBY_URL/v1/plan: leader_id=$(jq -r .leader_id <<<"$plan")" \
+        "leader_term=$term epoch=$epoch"
+    for gw in gw1 gw2; do
+        echo "$gw: plan_epoch $(API_URL=$STANDBY_URL api_get \
+            "/v1/gateways/$gw" | jq -r .plan_epoch) in its report"
+    done
+    [ "$ok" = 1 ]
+}
+
+step_ctl_failover()
+{
+    local rc=0
+
+    say "A second controller, ctl-b, runs as standby with its API on" \
+        "${STANDBY_URL#http://}. ctl-a stops with SIGTERM and releases the" \
+        "lease; ctl-b takes it with a higher term, publishes its own plan," \
+        "and the agents apply it."
+    check "ctl-a leads and ctl-b is standby" check_standby || rc=1
+    check "ctl-b leads within 5 s of ctl-a's SIGTERM" check_takeover ||
+        return 1
+    check "the agents apply ctl-b's plan" check_agents_follow || rc=1
+    API_URL=$STANDBY_URL
+    return "$rc"
+}
