@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -24,17 +25,72 @@ static const char *const auth_modes[] = {
 static const char *const id_types[] = { "fqdn", "email", "ipv4", "ipv6",
     "key-id", NULL };
 
+static bool
+addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+            &((const struct sockaddr_in6 *)b)->sin6_addr,
+            sizeof(struct in6_addr)) == 0;
+    return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+        ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+}
+
+static void
+addr_format(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
+    const void *a = ss->ss_family == AF_INET6 ?
+        (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+        (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+
+    if (inet_ntop(ss->ss_family, a, buf, (socklen_t)size) == NULL)
+        snprintf(buf, size, "?");
+}
+
+/* Returns the index of addr in list[0..n), or -1. */
+static int
+addr_find(const struct sockaddr_storage *list, size_t n,
+    const struct sockaddr_storage *addr)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (addr_equal(&list[i], addr))
+            return (int)i;
+    }
+    return -1;
+}
+
+/*
+ * Reads an address list.  An address that appears twice in the list, or
+ * that is also in `other` (named `other_key`), is an error because every
+ * address gets its own socket and the second bind() fails with EADDRINUSE.
+ */
 static void
 read_addrs(struct config_obj *o, const char *key, int flags,
-    struct sockaddr_storage *out, size_t *n)
+    const struct sockaddr_storage *other, size_t n_other,
+    const char *other_key, struct sockaddr_storage *out, size_t *n)
 {
     struct config_arr *a = config_get_array(o, key, flags, flags ? 1 : 0,
         AGENT_MAX_ADDRS);
+    char text[INET6_ADDRSTRLEN];
 
     *n = 0;
     for (size_t i = 0; i < config_arr_len(a); i++) {
-        if (config_arr_get_addr(a, i, 0, &out[*n]) == 0)
-            (*n)++;
+        if (config_arr_get_addr(a, i, 0, &out[*n]) != 0)
+            continue;
+        addr_format(&out[*n], text, sizeof(text));
+        if (addr_find(out, *n, &out[*n]) >= 0) {
+            config_arr_error(a, i, "duplicate address %s in listen.%s", text,
+                key);
+            continue;
+        }
+        if (addr_find(other, n_other, &out[*n]) >= 0) {
+            config_arr_error(a, i, "address %s is also in listen.%s; list"
+                " each address once", text, other_key);
+            continue;
+        }
+        (*n)++;
     }
 }
 
@@ -44,8 +100,10 @@ read_listen(struct agent_config *c, struct config_obj *root)
     struct config_obj *o = config_get_object(root, "listen", CONFIG_REQUIRED);
     int64_t v;
 
-    read_addrs(o, "unicast", CONFIG_REQUIRED, c->unicast, &c->n_unicast);
-    read_addrs(o, "anycast", CONFIG_OPTIONAL, c->anycast, &c->n_anycast);
+    read_addrs(o, "unicast", CONFIG_REQUIRED, NULL, 0, NULL, c->unicast,
+        &c->n_unicast);
+    read_addrs(o, "anycast", CONFIG_OPTIONAL, c->unicast, c->n_unicast,
+        "unicast", c->anycast, &c->n_anycast);
     config_get_int(o, "ike_port", 0, 500, 1, 65535, &v);
     c->ike_port = (uint16_t)v;
     config_get_int(o, "natt_port", 0, 4500, 1, 65535, &v);
@@ -129,6 +187,16 @@ read_proposals(struct agent_config *c, struct config_obj *root)
     }
 }
 
+static bool
+psk_find(const struct engine_psk *psks, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(psks[i].id, id) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void
 read_clients(struct agent_config *c, struct config_obj *root)
 {
@@ -149,6 +217,10 @@ read_clients(struct agent_config *c, struct config_obj *root)
         if (config_get_string(o, "psk", CONFIG_REQUIRED | CONFIG_NONEMPTY,
             NULL, 0, &secret) != 0 || id == NULL)
             continue;
+        if (psk_find(c->psks, c->engine.n_psks, id)) {
+            config_obj_error(o, "id", "duplicate client id \"%s\"", id);
+            continue;
+        }
         len = engine_config_parse_psk(secret, p->key, sizeof(p->key));
         if (len < 0) {
             config_obj_error(o, "psk", "invalid key: expected text or 0x"
@@ -161,6 +233,17 @@ read_clients(struct agent_config *c, struct config_obj *root)
         c->engine.n_psks++;
     }
     c->engine.psks = c->psks;
+}
+
+/* Tells whether two IPv4 prefixes share any address. */
+static bool
+prefix4_overlap(const struct config_prefix *a, const struct config_prefix *b)
+{
+    unsigned len = a->len < b->len ? a->len : b->len;
+    uint32_t mask = len == 0 ? 0 : UINT32_MAX << (32 - len);
+
+    return ((ntohl(a->addr.v4.s_addr) ^ ntohl(b->addr.v4.s_addr)) & mask)
+        == 0;
 }
 
 static void
@@ -187,9 +270,20 @@ read_network(struct agent_config *c, struct config_obj *root)
     }
     a = config_get_array(root, "protected_subnets", 0, 0, ENGINE_MAX_SUBNETS);
     for (size_t i = 0; i < config_arr_len(a); i++) {
-        if (config_arr_get_prefix(a, i, CONFIG_IPV4,
-            &e->subnets[e->n_subnets]) == 0)
-            e->n_subnets++;
+        struct config_prefix *sn = &e->subnets[e->n_subnets];
+
+        if (config_arr_get_prefix(a, i, CONFIG_IPV4, sn) != 0)
+            continue;
+        /* Client inner addresses inside a protected subnet would make the
+         * routes on the gateway ambiguous. */
+        if (e->have_pool && prefix4_overlap(sn, &e->pool)) {
+            char text[INET_ADDRSTRLEN];
+
+            inet_ntop(AF_INET, &e->pool.addr.v4, text, sizeof(text));
+            config_arr_error(a, i, "overlaps pool %s/%u", text, e->pool.len);
+            continue;
+        }
+        e->n_subnets++;
     }
 }
 
@@ -340,6 +434,7 @@ read_cluster(struct agent_config *c, struct config_obj *root)
     struct agent_cluster_config *cc = &c->cluster;
     struct cluster_link_config *l = &cc->link;
     struct sockaddr_storage ss;
+    struct stat st;
     const void *a;
     int64_t v;
     int source;
@@ -359,8 +454,11 @@ read_cluster(struct agent_config *c, struct config_obj *root)
     }
     l->redis_host = cc->redis_host;
     config_get_string(o, "user", CONFIG_NONEMPTY, NULL, 128, &l->user);
-    config_get_string(o, "password_file", CONFIG_NONEMPTY, NULL, 4096,
-        &cc->password_file);
+    if (config_get_string(o, "password_file", CONFIG_NONEMPTY, NULL, 4096,
+        &cc->password_file) == 0 && cc->password_file != NULL &&
+        stat(cc->password_file, &st) != 0)
+        config_obj_error(o, "password_file", "cannot use \"%s\": %s",
+            cc->password_file, strerror(errno));
     if (config_get_string(o, "gateway_id", CONFIG_REQUIRED, "", CLUSTER_ID_MAX,
         &l->gateway_id) == 0 &&
         !cluster_id_is_valid(l->gateway_id, strlen(l->gateway_id), false))

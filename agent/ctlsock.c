@@ -2,6 +2,7 @@
  * Control socket server and client.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,9 @@ struct ctlsock {
 
 struct ctl_client {
     uv_pipe_t pipe;
+    uv_shutdown_t shutdown;
     struct ctlsock *cs;
+    bool discarding;        /* line too long: answered, reading to EOF */
     size_t len;
     char buf[CTL_LINE_MAX];
 };
@@ -137,6 +140,8 @@ cmd_move(struct ike_engine *engine, json_t *req, uint64_t now_ms)
     uint8_t spi_i[8];
     int n;
 
+    if (id != NULL && id[0] == '\0')
+        return reply_error("invalid \"id\": must not be empty");
     if (to == NULL || policy_target_from_text(&target, to) < 0)
         return reply_error("missing or invalid \"to\": expected an IPv4 or"
             " IPv6 address or a host name");
@@ -251,6 +256,8 @@ client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         uv_close((uv_handle_t *)s, client_closed);
         return;
     }
+    if (c->discarding)
+        return;
     c->len += (size_t)nread;
     while ((nl = memchr(c->buf, '\n', c->len)) != NULL) {
         size_t n = (size_t)(nl - c->buf);
@@ -261,8 +268,20 @@ client_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         c->len -= n + 1;
     }
     if (c->len == sizeof(c->buf)) {
-        client_send(c, reply_error("request line too long"));
-        uv_close((uv_handle_t *)s, client_closed);
+        char msg[64];
+
+        /* Closing at once would make the client's write of the rest of
+         * the line fail with EPIPE before it reads the error, so the
+         * error goes out with a shutdown and the rest is read and
+         * discarded until the client closes.  NOTE: a client that never
+         * closes keeps its connection open. */
+        snprintf(msg, sizeof(msg), "request line too long: the maximum is"
+            " %d bytes", CTL_LINE_MAX - 1);
+        client_send(c, reply_error(msg));
+        c->discarding = true;
+        c->len = 0;
+        if (uv_shutdown(&c->shutdown, s, NULL) < 0)
+            uv_close((uv_handle_t *)s, client_closed);
     }
 }
 

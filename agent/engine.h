@@ -133,6 +133,7 @@ int engine_redirect_sas(struct ike_engine *engine,
     X(INIT_DROP_MAX_SAS, "init_drop_max_sas") \
     X(INIT_NO_REDIRECT_SUPPORT, "init_clients_without_redirect_support") \
     X(INIT_REDIRECTED_FROM, "init_redirected_from_accepted") \
+    X(INIT_REDIRECTED_FROM_MALFORMED, "init_redirected_from_malformed") \
     X(REDIRECT_INIT, "redirects_sent_init") \
     X(REDIRECT_AUTH, "redirects_sent_auth") \
     X(REDIRECT_MIDSESSION, "redirects_sent_midsession") \

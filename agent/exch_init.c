@@ -29,7 +29,8 @@ struct init_request {
     const struct ike_payload *cookie;   /* only when it comes first */
     struct ike_notify cookie_n;
     bool redirect_supported;
-    bool redirected_from;
+    bool redirected_from;               /* with a well-formed identity */
+    bool redirected_from_malformed;     /* present, identity invalid */
     const struct ike_payload *natd_src;
     const struct ike_payload *natd_dst;
 };
@@ -60,8 +61,14 @@ init_parse(struct init_request *r, const struct ike_msg *msg)
     }
     r->redirect_supported =
         ike_chain_find_notify(c, IKE_N_REDIRECT_SUPPORTED, NULL) != NULL;
-    r->redirected_from =
-        ike_chain_find_notify(c, IKE_N_REDIRECTED_FROM, NULL) != NULL;
+    /* A REDIRECTED_FROM whose GW identity does not decode (RFC 5685 9.3)
+     * is treated as absent, so it cannot claim RFC 5685 support. */
+    if (ike_chain_find_notify(c, IKE_N_REDIRECTED_FROM, &n) != NULL) {
+        struct ike_redirect_gw gw;
+
+        r->redirected_from = ike_redirect_parse_from(&n, &gw, NULL) == 0;
+        r->redirected_from_malformed = !r->redirected_from;
+    }
     r->natd_src = ike_chain_find_notify(c, IKE_N_NAT_DETECTION_SOURCE_IP,
         NULL);
     r->natd_dst = ike_chain_find_notify(c,
@@ -204,11 +211,8 @@ init_redirect(struct ike_engine *e, const struct engine_rx *rx,
     q.redirected_from = r->redirected_from;
     q.spi_i = r->msg->hdr.spi_i;
     if (e->policy.decide == NULL ||
-        e->policy.decide(e->policy.arg, &q, &t) != POLICY_REDIRECT) {
-        if (r->redirected_from)
-            engine_count(e, ENGINE_CTR_INIT_REDIRECTED_FROM);
+        e->policy.decide(e->policy.arg, &q, &t) != POLICY_REDIRECT)
         return false;
-    }
     engine_addr_text(rx->peer, peer, sizeof(peer));
     if (!client_redirect_allowed(e, rx->peer, rx->now_ms)) {
         engine_count(e, ENGINE_CTR_REDIRECT_CLIENT_LIMIT);
@@ -505,6 +509,8 @@ init_accept(struct ike_engine *e, const struct engine_rx *rx,
     e->n_half_open++;
     e->clients[sa->client_slot].half_open++;
     engine_count(e, ENGINE_CTR_INIT_ACCEPTED);
+    if (r->redirected_from)
+        engine_count(e, ENGINE_CTR_INIT_REDIRECTED_FROM);
     init_check_natd(rx, r);
     engine_sa_tag(sa, tag, sizeof(tag));
     log_debug("ike", "IKE_SA_INIT answered; %s", tag);
@@ -570,6 +576,8 @@ exch_init_request(struct ike_engine *e, const struct engine_rx *rx,
         return;
     }
     engine_count(e, ENGINE_CTR_INIT_REQUESTS);
+    if (r.redirected_from_malformed)
+        engine_count(e, ENGINE_CTR_INIT_REDIRECTED_FROM_MALFORMED);
     /* RFC 7296 2.1: match a retransmission by the packet, not by SPIi
      * and address, since two clients behind one NAT may pick one SPIi. */
     if (EVP_Digest(msg.raw, msg.len, digest, &dlen, EVP_sha256(), NULL) != 1)

@@ -365,14 +365,19 @@ agent_cluster_start(struct agent *a)
 {
     struct agent_config *cfg = a->cfg;
     char password[AGENT_PASSWORD_MAX];
-    int ret = agent_config_read_password(cfg, password, sizeof(password));
+    bool auth = cfg->cluster.password_file != NULL;
+    int ret;
 
-    if (ret < 0 && ret != -ENOENT) {
+    /* A configured file that has gone missing since the configuration was
+     * checked is an error too, not a reason to connect without AUTH. */
+    if (auth &&
+        (ret = agent_config_read_password(cfg, password, sizeof(password)))
+        < 0) {
         log_error("agent", "reading the Redis password failed; file=%s"
             " error=%s", cfg->cluster.password_file, strerror(-ret));
         return ret;
     }
-    cfg->cluster.link.password = ret == 0 ? password : NULL;
+    cfg->cluster.link.password = auth ? password : NULL;
     a->cluster_ops.fill_report = agent_fill_report;
     a->cluster_ops.redirect_some = agent_redirect_some;
     a->cluster_ops.sa_count = agent_sa_count;

@@ -574,6 +574,14 @@ ctl_api_drain(void *ctx, const char *gateway_id,
             "state %s", gateway_id, drain_state_name(d->state));
         return -EALREADY;
     }
+    /* A gateway without a registry entry is unknown (404, as for GET and
+     * resume).  An entry that is not live (its report expired while it
+     * was not active) is refused below as not_live (409). */
+    if (gwreg_get(b->reg, gateway_id) == NULL) {
+        snprintf(msg, API_MESSAGE_MAX, "gateway %s is not known",
+            gateway_id);
+        return -ENOENT;
+    }
     if (b->n_drains >= CTL_BACKEND_MAX_DRAINS) {
         snprintf(msg, API_MESSAGE_MAX, "too many drains (maximum %d)",
             CTL_BACKEND_MAX_DRAINS);

@@ -3,6 +3,7 @@
  * HTTP API.  Exit status: 0 success, 1 the API answered with an error,
  * 2 usage error, 3 the controller could not be reached.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -203,9 +204,11 @@ ctl_print_cell(const json_t *obj, const char *key, int width)
     printf("%-*s ", width, text);
 }
 
+/* Prints the {"gateways": [...]} answer of GET /v1/gateways as a table. */
 static void
-ctl_print_gateways(const json_t *list)
+ctl_print_gateways(const json_t *answer)
 {
+    const json_t *list = json_object_get(answer, "gateways");
     size_t i;
     json_t *gw;
 
@@ -502,6 +505,15 @@ ctl_run(struct ctl *ctl, int argc, char **argv)
     return ctl_usage_error("unknown command or wrong arguments: '%s'", cmd);
 }
 
+static bool
+ctl_host_is_ip(const char *host)
+{
+    struct in6_addr a;
+
+    return inet_pton(AF_INET, host, &a) == 1 ||
+        inet_pton(AF_INET6, host, &a) == 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -566,5 +578,9 @@ main(int argc, char **argv)
     if (rc < 0)
         return ctl_usage_error("--url: expected http://ADDRESS[:PORT] with "
             "an IP address, got '%s'", ctl.url_text);
+    if (!ctl_host_is_ip(ctl.url.host))
+        return ctl_usage_error("--url: '%s' is not an IP address; host names"
+            " are not resolved, so give an address such as 127.0.0.1",
+            ctl.url.host);
     return ctl_run(&ctl, argc - optind, argv + optind);
 }

@@ -584,6 +584,7 @@ struct http_server {
 
 enum conn_timer_mode {
     CONN_TIMER_NONE,
+    CONN_TIMER_FIRST_BYTE,          /* accepted, no request started yet */
     CONN_TIMER_IDLE,
     CONN_TIMER_REQUEST,
 };
@@ -757,12 +758,26 @@ conn_on_timer(uv_timer_t *timer)
     conn_finish(c);
 }
 
-/* Arms the idle timer between requests and the request timer during one. */
+/*
+ * Arms the request timer during a request and the idle timer between two.
+ * A new connection gets the request timeout until its first request starts,
+ * so connections that never send anything cannot hold every slot for the
+ * longer idle timeout.  The TLS handshake runs inside that first-byte
+ * window too.
+ */
 static void
 conn_arm_timer(struct http_conn *c)
 {
     const struct http_server_config *cfg = &c->srv->cfg;
 
+    if (c->timer_mode == CONN_TIMER_NONE) {
+        c->timer_mode = CONN_TIMER_FIRST_BYTE;
+        uv_timer_start(&c->timer, conn_on_timer, cfg->request_timeout_ms, 0);
+        return;
+    }
+    if (c->timer_mode == CONN_TIMER_FIRST_BYTE && c->reader.requests == 0
+        && !http_reader_in_request(&c->reader))
+        return;
     if (http_reader_in_request(&c->reader)) {
         if (c->timer_mode == CONN_TIMER_REQUEST
             && c->timer_requests == c->reader.requests)

@@ -21,8 +21,9 @@
 
 /*
  * Returns {key1, value1, key2, value2, ...} for at most ARGV[2] keys that
- * match ARGV[1].  A key that is not a string comes back with "" so that
- * the caller counts it; a key that expired after the SCAN is left out.
+ * match ARGV[1].  A key that is not a string comes back with false (a nil
+ * reply) so that the caller reports its type; a key that expired after
+ * the SCAN is left out.
  */
 static const char store_reports_lua[] =
     "local out, cursor, n = {}, '0', 0\n"
@@ -35,7 +36,7 @@ static const char store_reports_lua[] =
     "    if n >= max then return out end\n"
     "    local v = redis.pcall('GET', k)\n"
     "    if v then\n"
-    "      if type(v) ~= 'string' then v = '' end\n"
+    "      if type(v) ~= 'string' then v = false end\n"
     "      out[#out + 1] = k\n"
     "      out[#out + 1] = v\n"
     "      n = n + 1\n"
@@ -204,9 +205,14 @@ store_parse_report(struct store *s, const redisReply *key,
     char err[CLUSTER_ERR_SIZE];
     size_t plen = sizeof(KEYS_REPORT_PREFIX) - 1;
 
-    if (key->type != REDIS_REPLY_STRING || val->type != REDIS_REPLY_STRING) {
+    if (key->type != REDIS_REPLY_STRING) {
         s->stats.reports_invalid++;
         return -EINVAL;
+    }
+    if (val->type != REDIS_REPLY_STRING) {
+        snprintf(err, sizeof(err), "wrong Redis type: expected a string"
+            " holding a JSON report");
+        goto bad;
     }
     if (cluster_report_parse(val->str, val->len, out, err,
         sizeof(err)) < 0)

@@ -91,6 +91,15 @@ static struct bad_case bad_cases[] = {
         "timers.half_open_timeout" },
     { ",\n  \"policy\": { \"drain_target\": \"not a host!\" }", ":5:",
         "invalid gateway" },
+    { ",\n  \"cluster\": { \"redis\": \"127.0.0.1\", \"gateway_id\": \"gw1\",\n"
+        "    \"password_file\": \"/nonexistent/ikeshift-password\" }", ":6:",
+        "/nonexistent/ikeshift-password" },
+    { ",\n  \"pool\": \"10.8.0.0/16\",\n"
+        "  \"protected_subnets\": [\"10.0.0.0/8\"]", ":6:",
+        "overlaps pool 10.8.0.0/16" },
+    { ",\n  \"pool\": \"10.8.0.0/16\",\n"
+        "  \"protected_subnets\": [\"192.0.2.0/24\", \"10.8.4.0/24\"]", ":6:",
+        "overlaps pool 10.8.0.0/16" },
 };
 
 ParameterizedTestParameters(agent_config, reports_file_line_col)
@@ -115,17 +124,106 @@ ParameterizedTest(struct bad_case *bc, agent_config, reports_file_line_col)
         bc->reason, errs);
 }
 
+/*
+ * Loads deploy/agent.example.json with its password_file pointed at a
+ * temporary file, because the loader rejects a path that does not exist.
+ */
 Test(agent_config, example_file_is_valid)
 {
-    char errs[2048];
-    FILE *fp = fmemopen(errs, sizeof(errs), "w");
+    static const char key[] = "/etc/ikeshift/redis-password";
+    char errs[2048], path[] = "/tmp/test_agent_config.XXXXXX";
+    char pw[] = "/tmp/test_agent_config_pw.XXXXXX";
+    char text[8192], edited[8192];
+    FILE *in = fopen(TEST_DATA_DIR "/../../deploy/agent.example.json", "r");
+    size_t len;
+    char *at;
     struct agent_config *c;
 
-    cr_assert_not_null(fp);
-    memset(errs, 0, sizeof(errs));
-    c = agent_config_load(TEST_DATA_DIR "/../../deploy/agent.example.json",
-        fp);
-    fclose(fp);
+    cr_assert_not_null(in);
+    len = fread(text, 1, sizeof(text) - 1, in);
+    fclose(in);
+    cr_assert_lt(len, sizeof(text) - 1);
+    text[len] = '\0';
+    at = strstr(text, key);
+    cr_assert_not_null(at, "example no longer names %s", key);
+    write_file(pw, "secret\n");
+    snprintf(edited, sizeof(edited), "%.*s%s%s", (int)(at - text), text, pw,
+        at + strlen(key));
+    c = load(edited, errs, sizeof(errs), path);
+    unlink(pw);
     cr_assert_not_null(c, "errors: %s", errs);
+    agent_config_free(c);
+}
+
+/* Whole files, for sections that BASE_HEAD already contains. */
+struct bad_file {
+    char text[512];
+    char where[16];         /* expected ":line:" after the path */
+    char reason[80];        /* expected text in the message */
+};
+
+static struct bad_file bad_files[] = {
+    { "{\n"
+        "  \"listen\": { \"unicast\": [\"198.51.100.3\",\n"
+        "    \"198.51.100.3\"] },\n"
+        "  \"identity\": { \"value\": \"vpn.example.net\" },\n"
+        "  \"clients\": [ { \"id\": \"c@example.net\", \"psk\": \"k\" } ]\n"
+        "}\n", ":3:", "duplicate address 198.51.100.3 in listen.unicast" },
+    { "{\n"
+        "  \"listen\": { \"unicast\": [\"198.51.100.3\"],\n"
+        "    \"anycast\": [\"198.51.100.3\"] },\n"
+        "  \"identity\": { \"value\": \"vpn.example.net\" },\n"
+        "  \"clients\": [ { \"id\": \"c@example.net\", \"psk\": \"k\" } ]\n"
+        "}\n", ":3:", "address 198.51.100.3 is also in listen.unicast" },
+    { "{\n"
+        "  \"listen\": { \"unicast\": [\"2001:db8::3\"],\n"
+        "    \"anycast\": [\"2001:db8::9\", \"2001:db8::9\"] },\n"
+        "  \"identity\": { \"value\": \"vpn.example.net\" },\n"
+        "  \"clients\": [ { \"id\": \"c@example.net\", \"psk\": \"k\" } ]\n"
+        "}\n", ":3:", "duplicate address 2001:db8::9 in listen.anycast" },
+    { "{\n"
+        "  \"listen\": { \"unicast\": [\"198.51.100.3\"] },\n"
+        "  \"identity\": { \"value\": \"vpn.example.net\" },\n"
+        "  \"clients\": [ { \"id\": \"c@example.net\", \"psk\": \"k\" },\n"
+        "    { \"id\": \"c@example.net\", \"psk\": \"other\" } ]\n"
+        "}\n", ":5:", "duplicate client id \"c@example.net\"" },
+};
+
+ParameterizedTestParameters(agent_config, rejects_duplicates)
+{
+    return cr_make_param_array(struct bad_file, bad_files,
+        sizeof(bad_files) / sizeof(bad_files[0]));
+}
+
+ParameterizedTest(struct bad_file *bf, agent_config, rejects_duplicates)
+{
+    char errs[2048], path[] = "/tmp/test_agent_config.XXXXXX";
+    char prefix[64];
+    struct agent_config *c;
+
+    c = load(bf->text, errs, sizeof(errs), path);
+    cr_assert_null(c, "accepted: %s", bf->text);
+    snprintf(prefix, sizeof(prefix), "%s%s", path, bf->where);
+    cr_assert_not_null(strstr(errs, prefix), "no \"%s\" in: %s", prefix,
+        errs);
+    cr_assert_not_null(strstr(errs, bf->reason), "no \"%s\" in: %s",
+        bf->reason, errs);
+}
+
+Test(agent_config, accepts_existing_password_file)
+{
+    char errs[1024], path[] = "/tmp/test_agent_config.XXXXXX";
+    char pw[] = "/tmp/test_agent_config_pw.XXXXXX";
+    char text[1024];
+    struct agent_config *c;
+
+    write_file(pw, "secret\n");
+    snprintf(text, sizeof(text), "%s,\n  \"cluster\": { \"redis\":"
+        " \"127.0.0.1\", \"gateway_id\": \"gw1\",\n"
+        "    \"password_file\": \"%s\" }\n}\n", BASE_HEAD, pw);
+    c = load(text, errs, sizeof(errs), path);
+    unlink(pw);
+    cr_assert_not_null(c, "errors: %s", errs);
+    cr_assert_str_eq(c->cluster.password_file, pw);
     agent_config_free(c);
 }

@@ -384,6 +384,21 @@ Test(controller_backend, drain_without_room_is_refused)
     cb_fini(&t);
 }
 
+Test(controller_backend, drain_of_unknown_gateway_is_not_found)
+{
+    struct cb t;
+    char msg[API_MESSAGE_MAX];
+    json_t *out = NULL;
+
+    cb_init(&t, 3);
+    cb_lead(&t);
+    cr_assert(cb_wait(&t, cb_plan_has_admin, "gw1=active", 3000));
+    cr_expect_eq(cb_drain(&t, "gw9", &out, msg), -ENOENT);
+    cr_expect(strstr(msg, "gw9") != NULL, "message: %s", msg);
+    cr_expect_null(out);
+    cb_fini(&t);
+}
+
 Test(controller_backend, standby_rejects_drain)
 {
     struct cb t;

@@ -164,6 +164,77 @@ Test(engine_init, accepts_redirected_from_while_active)
     ike_initiator_free(ini);
 }
 
+/* Bodies of N(REDIRECTED_FROM) whose GW identity does not decode. */
+struct bad_from {
+    uint8_t data[8];
+    size_t len;
+};
+
+static struct bad_from bad_froms[] = {
+    { { IKE_GW_IPV4, 2, 198, 51 }, 4 },                 /* 2-octet IPv4 */
+    { { 99, 4, 198, 51, 100, 4 }, 6 },                  /* unknown type */
+    { { IKE_GW_IPV4, 8, 198, 51, 100, 4 }, 6 },         /* length too long */
+    { { 0 }, 0 },                                       /* empty */
+};
+
+ParameterizedTestParameters(engine_init, ignores_malformed_redirected_from)
+{
+    return cr_make_param_array(struct bad_from, bad_froms,
+        sizeof(bad_froms) / sizeof(bad_froms[0]));
+}
+
+ParameterizedTest(struct bad_from *bf, engine_init,
+    ignores_malformed_redirected_from)
+{
+    struct ike_initiator_notify extra = { IKE_N_REDIRECTED_FROM, bf->data,
+        bf->len };
+    struct ike_initiator_out out;
+
+    h.policy.have_all_target = true;
+    set_target(&h.policy.all_target);
+    cr_assert_eq(harness_start(&h), 0);
+
+    struct ike_initiator_config cfg = harness_client_config(&h,
+        &harness_suite_gcm_x25519);
+
+    cfg.redirect = IKE_INITIATOR_REDIRECT_NONE;
+    cfg.init_notifies = &extra;
+    cfg.n_init_notifies = 1;
+
+    struct ike_initiator *ini = ike_initiator_new(&cfg);
+
+    cr_assert_not_null(ini);
+    /* IKE_SA_INIT { SA, KE, Ni, N(NAT_D) x2, N(REDIRECTED_FROM, bad) } -->
+     * is served as from a client without RFC 5685 support. */
+    cr_assert_eq(ike_initiator_start(ini, &out), 0);
+    cr_assert_eq(harness_step(&h, ini, &out), IKE_INITIATOR_EV_AUTH_SENT);
+    cr_expect_eq(counter(ENGINE_CTR_REDIRECT_INIT), 0);
+    cr_expect_eq(counter(ENGINE_CTR_INIT_REDIRECTED_FROM), 0);
+    cr_expect_eq(counter(ENGINE_CTR_INIT_REDIRECTED_FROM_MALFORMED), 1);
+    cr_expect_eq(counter(ENGINE_CTR_INIT_NO_REDIRECT_SUPPORT), 1);
+    ike_initiator_free(ini);
+}
+
+Test(engine_init, redirected_from_without_proposal_is_not_accepted)
+{
+    static const struct ike_suite weak = {
+        IKE_ENCR_AES_CBC, 128, IKE_PRF_HMAC_SHA1, IKE_INTEG_HMAC_SHA1_96,
+        IKE_DH_ECP_384,
+    };
+    struct ike_initiator_out out;
+
+    cr_assert_eq(harness_start(&h), 0);
+
+    struct ike_initiator *ini = new_client(&weak, IKE_INITIATOR_REDIRECT_FROM);
+
+    cr_assert_eq(ike_initiator_start(ini, &out), 0);
+    /* <-- IKE_SA_INIT { N(NO_PROPOSAL_CHOSEN) } */
+    cr_assert_eq(harness_step(&h, ini, &out), IKE_INITIATOR_EV_ERROR);
+    cr_expect_eq(counter(ENGINE_CTR_INIT_NO_PROPOSAL), 1);
+    cr_expect_eq(counter(ENGINE_CTR_INIT_REDIRECTED_FROM), 0);
+    ike_initiator_free(ini);
+}
+
 Test(engine_init, redirects_redirected_from_while_draining)
 {
     h.policy.state = POLICY_ADMIN_DRAINING;

@@ -6,12 +6,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -85,7 +87,7 @@ fake_list_gateways(void *ctx, json_t **out, char *msg)
 
     (void)msg;
     pthread_mutex_lock(&f->lock);
-    *out = json_pack("[o]", fake_gateway_json(f));
+    *out = json_pack("{s:[o]}", "gateways", fake_gateway_json(f));
     pthread_mutex_unlock(&f->lock);
     return 0;
 }
@@ -346,7 +348,7 @@ Test(http_server, serves_every_get_route)
     } routes[] = {
         { "/healthz", "status" },
         { "/v1/cluster", "leader_id" },
-        { "/v1/gateways", NULL },
+        { "/v1/gateways", "gateways" },
         { "/v1/gateways/gw1", "gateway_id" },
         { "/v1/plan", "epoch" },
     };
@@ -359,12 +361,8 @@ Test(http_server, serves_every_get_route)
             "GET %s", routes[i].path);
         json_t *j = json_loadb(resp.body, resp.body_len, 0, NULL);
         cr_expect_not_null(j, "GET %s: body is not JSON", routes[i].path);
-        if (routes[i].member != NULL)
-            cr_expect_not_null(json_object_get(j, routes[i].member),
-                "GET %s: no member %s", routes[i].path, routes[i].member);
-        else
-            cr_expect(json_is_array(j), "GET %s: not an array",
-                routes[i].path);
+        cr_expect_not_null(json_object_get(j, routes[i].member),
+            "GET %s: no member %s", routes[i].path, routes[i].member);
         json_decref(j);
         http_client_free(&resp);
     }
@@ -604,6 +602,47 @@ Test(http_server, keeps_connection_alive_between_requests)
     close(fd);
 }
 
+static uint64_t
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The fixture has request_timeout 300 ms and idle_timeout 2000 ms. */
+Test(http_server, closes_silent_connection_after_request_timeout)
+{
+    char buf[64];
+    int fd = raw_connect(http_server_get_port(fx.srv));
+    uint64_t start = mono_ms();
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    uint64_t waited = mono_ms() - start;
+
+    cr_expect_eq(n, 0, "expected EOF, got %zd", n);
+    cr_expect_lt(waited, 1500, "closed after %llu ms",
+        (unsigned long long)waited);
+    close(fd);
+}
+
+Test(http_server, keeps_idle_timeout_after_first_request)
+{
+    char one[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    char buf[2048];
+    struct pollfd pfd;
+    int fd = raw_connect(http_server_get_port(fx.srv));
+
+    cr_assert_eq(send(fd, one, strlen(one), 0), (ssize_t)strlen(one));
+    ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+    cr_assert_gt(n, 0);
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    cr_expect_eq(poll(&pfd, 1, 900), 0,
+        "connection closed before the idle timeout");
+    close(fd);
+}
+
 Test(http_server, rejects_connections_beyond_limit_with_503)
 {
     int fds[4];
@@ -705,6 +744,15 @@ Test(http_server, ctl_prints_cluster_status)
     cr_expect_not_null(strstr(out, "plan_epoch: 42\n"), "%s", out);
 }
 
+Test(http_server, ctl_prints_gateway_table)
+{
+    char out[4096];
+
+    cr_expect_eq(ctl_run("gateways", out, sizeof(out)), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "GATEWAY"), "%s", out);
+    cr_expect_not_null(strstr(out, "\ngw1 "), "no row for gw1: %s", out);
+}
+
 Test(http_server, ctl_prints_raw_json_with_json_flag)
 {
     char out[4096];
@@ -749,6 +797,22 @@ Test(http_server, ctl_exits_2_on_usage_error)
     cr_expect_eq(ctl_run("frobnicate", out, sizeof(out)), 2);
     cr_expect_eq(ctl_run("move --to gw2", out, sizeof(out)), 2);
     cr_expect_eq(ctl_run("drain gw1 --policy maybe", out, sizeof(out)), 2);
+}
+
+Test(http_server, ctl_rejects_host_name_url_with_2)
+{
+    char cmd[1024], out[4096];
+
+    snprintf(cmd, sizeof(cmd), "%s --url http://localhost:8680 status 2>&1",
+        ctl_path());
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t len = fread(out, 1, sizeof(out) - 1, p);
+    out[len] = '\0';
+    int status = pclose(p);
+    cr_assert(WIFEXITED(status), "%s did not exit", cmd);
+    cr_expect_eq(WEXITSTATUS(status), 2, "%s", out);
+    cr_expect_not_null(strstr(out, "IP address"), "%s", out);
 }
 
 Test(http_server, ctl_exits_3_when_controller_unreachable)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "drain.h"
@@ -351,6 +352,32 @@ Test(store, reads_reports_and_skips_garbage)
             strcmp(t.reports[i].gateway_id, "gw2") == 0,
             "unexpected gateway %s", t.reports[i].gateway_id);
     st_fini(&t);
+}
+
+Test(store, logs_wrong_type_of_report_key)
+{
+    struct st t;
+    char key[KEYS_REPORT_SIZE], path[] = "/tmp/test_store_log.XXXXXX";
+    char text[4096];
+    int fd = mkstemp(path);
+    ssize_t n;
+
+    cr_assert_geq(fd, 0);
+    unlink(path);
+    st_init(&t);
+    log_init("test", fd, LOG_LEVEL_WARN);
+    st_sync_ok(&t, "HSET %s %s 1", keys_report(key, sizeof(key), "gw6"),
+        "f");
+    cr_assert_eq(store_read_reports(t.store, st_reports_cb, &t), 0);
+    cr_assert_eq(st_finish(&t), 0);
+    st_fini(&t);
+    log_init("test_store", STDERR_FILENO, LOG_LEVEL_ERROR);
+    n = pread(fd, text, sizeof(text) - 1, 0);
+    close(fd);
+    cr_assert_geq(n, 0);
+    text[n] = '\0';
+    cr_expect_not_null(strstr(text, "wrong Redis type"), "log: %s", text);
+    cr_expect_null(strstr(text, "invalid JSON"), "log: %s", text);
 }
 
 Test(store, reads_no_reports_from_empty_database)
