@@ -262,6 +262,8 @@ engine_new(const struct engine_config *cfg, struct policy policy,
     e->digest_mask--;
     if ((e->ke_ctx = ike_ke_ctx_new()) == NULL)
         goto fail;
+    if ((e->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+        goto fail;
     /* At most 5 warnings per peer address in 10 s, for 4096 addresses. */
     if ((e->warn_rl = log_ratelimit_new(5, 10000, 4096)) == NULL)
         goto fail;
@@ -291,6 +293,7 @@ engine_free(struct ike_engine *engine)
     free(engine->heap);
     ike_ke_ctx_free(engine->ke_ctx);
     log_ratelimit_free(engine->warn_rl);
+    EVP_MD_free(engine->sha256);
     pool_free(engine->pool);
     OPENSSL_cleanse(engine->cookie_secret, sizeof(engine->cookie_secret));
     OPENSSL_cleanse(engine->plain, sizeof(engine->plain));

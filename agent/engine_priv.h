@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #include "engine.h"
 #include "engine_config.h"
 #include "ike_ke.h"
@@ -41,6 +43,9 @@ struct ike_engine {
     void *send_arg;
     engine_keylog_fn keylog;    /* NULL unless debug key logging is on */
     struct log_ratelimit *warn_rl;  /* peer warnings, keyed by address */
+    /* SHA-256, fetched once: an implicit fetch per IKE_SA_INIT digest
+     * costs as much as the digest itself in OpenSSL 3. */
+    EVP_MD *sha256;
     void *keylog_arg;
     struct ike_sa_table table;
     size_t n_half_open;

@@ -213,11 +213,15 @@ init_redirect(struct ike_engine *e, const struct engine_rx *rx,
     if (e->policy.decide == NULL ||
         e->policy.decide(e->policy.arg, &q, &t) != POLICY_REDIRECT)
         return false;
-    engine_addr_text(rx->peer, peer, sizeof(peer));
+    /* Addresses are formatted only for lines that are logged: at a high
+     * REDIRECT rate the text would cost more than parsing the request. */
     if (!client_redirect_allowed(e, rx->peer, rx->now_ms)) {
         engine_count(e, ENGINE_CTR_REDIRECT_CLIENT_LIMIT);
-        log_debug("ike", "redirect refused, client over its bound; peer=%s",
-            peer);
+        if (log_enabled(LOG_LEVEL_DEBUG)) {
+            engine_addr_text(rx->peer, peer, sizeof(peer));
+            log_debug("ike", "redirect refused, client over its bound; "
+                "peer=%s", peer);
+        }
         return false;
     }
     if (!engine_take_reply_token(e, rx->peer, rx->now_ms)) {
@@ -231,14 +235,18 @@ init_redirect(struct ike_engine *e, const struct engine_rx *rx,
     init_reply_begin(&w, e->out, sizeof(e->out), r->msg);
     ike_redirect_build(&w, &gw, r->ni.data, r->ni.len);
     if (ike_writer_error(&w) < 0) {
+        engine_addr_text(rx->peer, peer, sizeof(peer));
         log_error("ike", "building a REDIRECT failed; peer=%s", peer);
         return true;
     }
     engine_send_raw(e, rx->local, rx->peer, e->out, ike_writer_len(&w));
     engine_count(e, ENGINE_CTR_REDIRECT_INIT);
-    ike_redirect_gw_to_text(&gw, target, sizeof(target));
-    log_info("ike", "redirecting peer; stage=ike_sa_init peer=%s gw=%s",
-        peer, target);
+    if (log_enabled(LOG_LEVEL_INFO)) {
+        engine_addr_text(rx->peer, peer, sizeof(peer));
+        ike_redirect_gw_to_text(&gw, target, sizeof(target));
+        log_info("ike", "redirecting peer; stage=ike_sa_init peer=%s gw=%s",
+            peer, target);
+    }
     return true;
 }
 
@@ -580,7 +588,7 @@ exch_init_request(struct ike_engine *e, const struct engine_rx *rx,
         engine_count(e, ENGINE_CTR_INIT_REDIRECTED_FROM_MALFORMED);
     /* RFC 7296 2.1: match a retransmission by the packet, not by SPIi
      * and address, since two clients behind one NAT may pick one SPIi. */
-    if (EVP_Digest(msg.raw, msg.len, digest, &dlen, EVP_sha256(), NULL) != 1)
+    if (EVP_Digest(msg.raw, msg.len, digest, &dlen, e->sha256, NULL) != 1)
         return;
     if (init_retransmit(e, rx, digest))
         return;
