@@ -587,7 +587,14 @@ ctl_api_drain(void *ctx, const char *gateway_id,
             CTL_BACKEND_MAX_DRAINS);
         return -EBUSY;
     }
-    if ((rc = drain_init(&fresh, gateway_id, params, now ^ b->cycles,
+    /* The admission check fills targets up to the load at which the
+     * planner stops sending them clients, so both use one threshold. */
+    struct drain_params p = *params;
+
+    if (p.accept_threshold == 0.0)
+        p.accept_threshold = b->cfg.planner.accept_threshold > 0.0 ?
+            b->cfg.planner.accept_threshold : PLANNER_ACCEPT_THRESHOLD;
+    if ((rc = drain_init(&fresh, gateway_id, &p, now ^ b->cycles,
         now)) < 0) {
         snprintf(msg, API_MESSAGE_MAX, "invalid drain parameters");
         return rc;

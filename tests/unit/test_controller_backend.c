@@ -176,6 +176,9 @@ cb_has_move(struct cb *t, const char *arg)
     return ok;
 }
 
+/* The planner's accept threshold for the next cb_init(), 0 for default. */
+static double cb_accept_threshold;
+
 static void
 cb_init(struct cb *t, size_t n_gateways)
 {
@@ -187,6 +190,8 @@ cb_init(struct cb *t, size_t n_gateways)
     struct leader_config lc = { .id = "ctl-a", .ttl_ms = 1000,
         .renew_ms = 200 };
     struct ctl_backend_config bc = { 0 };
+
+    bc.planner.accept_threshold = cb_accept_threshold;
 
     memset(t, 0, sizeof(*t));
     log_init("test_controller_backend", 2, LOG_LEVEL_ERROR);
@@ -382,6 +387,40 @@ Test(controller_backend, drain_without_room_is_refused)
     cr_expect_eq(cb_drain(&t, "gw1", &out, msg), -EBUSY);
     cr_expect(strstr(msg, "no_room") != NULL, "message: %s", msg);
     cb_fini(&t);
+}
+
+/* gw2 at load 0.55 has room for 350 sessions below the default threshold
+ * of 0.90 and 450 below 1.0; gw1's 300 sessions need 360 with the 20 %
+ * margin, so only the configured threshold admits the drain. */
+static int
+drain_with_threshold(double threshold, char *msg)
+{
+    struct cb t;
+    json_t *out = NULL;
+    int rc;
+
+    cb_accept_threshold = threshold;
+    cb_init(&t, 2);
+    cb_accept_threshold = 0.0;
+    t.ike_sas[0] = 300;
+    t.ike_sas[1] = 550;
+    cb_put_reports(&t);
+    cb_lead(&t);
+    cr_assert(cb_wait(&t, cb_plan_has_admin, "gw1=active", 3000));
+    rc = cb_drain(&t, "gw1", &out, msg);
+    json_decref(out);
+    cb_fini(&t);
+    return rc;
+}
+
+Test(controller_backend, drain_admission_uses_planner_threshold)
+{
+    char msg[API_MESSAGE_MAX];
+
+    cr_expect_eq(drain_with_threshold(0.0, msg), -EBUSY,
+        "default threshold: %s", msg);
+    cr_expect_eq(drain_with_threshold(1.0, msg), 0,
+        "threshold 1.0: %s", msg);
 }
 
 Test(controller_backend, drain_of_unknown_gateway_is_not_found)
