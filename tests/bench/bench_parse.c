@@ -1,9 +1,9 @@
 /*
- * Benchmark: parse and validate one IKE_SA_INIT request of 300 octets
- * (strongSwan 5.9.8's request from the vectors, padded with a Vendor ID
- * payload), against two baselines measured in the same run: copying the
- * datagram, and walking only the generic payload headers (the least any
- * IKEv2 parser must do).  Prints one JSON object.
+ * Benchmark: parse and validate one IKE_SA_INIT request of 300 octets, the
+ * strongSwan 5.9.8 request of vector 01 padded with a Vendor ID payload.
+ * Two baselines run in the same process: copying the datagram, and
+ * walking only the generic payload headers, which is the least any IKEv2
+ * parser must do.  Prints one JSON object.
  */
 #include <stdint.h>
 #include <stdio.h>
