@@ -31,6 +31,7 @@ struct plan_state {
     const struct cluster_plan_gateway *self;    /* into plan, or NULL */
     struct policy_target *targets;              /* self->n_targets */
     uint32_t *weights;
+    uint16_t *loads;                            /* load_permille */
     size_t n_targets;
     struct maglev_table *table;
 };
@@ -64,6 +65,7 @@ state_clear(struct plan_state *st)
     cluster_plan_clear(&st->plan);
     free(st->targets);
     free(st->weights);
+    free(st->loads);
     maglev_free(st->table);
     memset(st, 0, sizeof(*st));
 }
@@ -119,7 +121,8 @@ state_build(struct plan_state *st, const char *gateway_id)
         return 0;
     st->targets = calloc(st->self->n_targets, sizeof(*st->targets));
     st->weights = calloc(st->self->n_targets, sizeof(*st->weights));
-    if (st->targets == NULL || st->weights == NULL)
+    st->loads = calloc(st->self->n_targets, sizeof(*st->loads));
+    if (st->targets == NULL || st->weights == NULL || st->loads == NULL)
         return -ENOMEM;
     for (size_t i = 0; i < st->self->n_targets; i++) {
         const struct cluster_target *t = &st->self->targets[i];
@@ -127,6 +130,7 @@ state_build(struct plan_state *st, const char *gateway_id)
         if (policy_target_from_text(&st->targets[n], t->address) < 0)
             continue;
         st->weights[n] = t->weight;
+        st->loads[n] = t->load_permille;
         kept[n++] = *t;
     }
     st->n_targets = n;
@@ -337,18 +341,28 @@ client_key(const struct policy_query *q, uint8_t *key)
     return n;
 }
 
+/*
+ * Picks the Maglev choice for the client, or a second, independent one
+ * when the first is busier by more than CLUSTER_P2C_MARGIN_PERMILLE by
+ * the plan's loads (power of two choices).  A plan without loads reads
+ * as all idle, so the first choice stays.
+ */
 static bool
 pick_target(struct policy_plan *pp, const struct policy_query *q,
     struct policy_target *target)
 {
     uint8_t key[32];
-    int i;
+    int cand[2];
+    int n;
+    size_t i;
 
     if (pp->cur.n_targets == 0)
         return false;
-    i = maglev_lookup(pp->cur.table, key, client_key(q, key));
-    if (i < 0)
+    n = maglev_lookup2(pp->cur.table, key, client_key(q, key), cand);
+    if (n < 0)
         return false;
+    i = cluster_choose_target(pp->cur.loads, (size_t)cand[0],
+        (size_t)cand[1], CLUSTER_P2C_MARGIN_PERMILLE);
     *target = pp->cur.targets[i];
     return true;
 }

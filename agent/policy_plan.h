@@ -13,7 +13,9 @@
  *     every client is accepted: the agent fails open;
  *   - REDIRECTED_FROM is accepted;
  *   - accept_new false sends the client to a target that a Maglev table
- *     picks by client address, port and SPIi;
+ *     picks by client address, port and SPIi, or to a second candidate
+ *     when the plan's loads show the first busier by more than
+ *     CLUSTER_P2C_MARGIN_PERMILLE (rt/maglev.h);
  *   - an accepted client that arrived on the anycast address is sent to
  *     this gateway's own unicast address instead.
  * Later stages are always accepted.

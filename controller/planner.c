@@ -30,10 +30,9 @@ struct planner_key {
     size_t cand;                /* index into planner.cands */
 };
 
-/* A plan and its per-target loads, as one swappable buffer. */
+/* A plan and the capacity of its gateways[], as one swappable buffer. */
 struct planner_buf {
     struct cluster_plan plan;
-    uint16_t (*loads)[CLUSTER_MAX_TARGETS];
     size_t cap;
 };
 
@@ -96,7 +95,6 @@ static void
 planner_buf_free(struct planner_buf *b)
 {
     free(b->plan.gateways);
-    free(b->loads);
 }
 
 void
@@ -126,16 +124,12 @@ static int
 planner_buf_reserve(struct planner_buf *b, size_t n)
 {
     struct cluster_plan_gateway *g;
-    uint16_t (*l)[CLUSTER_MAX_TARGETS];
 
     if (n <= b->cap)
         return 0;
     if ((g = realloc(b->plan.gateways, n * sizeof(*g))) == NULL)
         return -ENOMEM;
     b->plan.gateways = g;
-    if ((l = realloc(b->loads, n * sizeof(*l))) == NULL)
-        return -ENOMEM;
-    b->loads = l;
     b->cap = n;
     return 0;
 }
@@ -175,6 +169,8 @@ planner_client_address(const struct cluster_report *r)
     return NULL;
 }
 
+/* A load as the plan carries it: a gateway above its capacity counts as
+ * full, because load_permille ends at 1000. */
 static uint16_t
 planner_permille(double u)
 {
@@ -182,7 +178,9 @@ planner_permille(double u)
 
     if (pm <= 0.0)
         return 0;
-    return pm >= 65535.0 ? 65535 : (uint16_t)pm;
+    if (pm >= CLUSTER_LOAD_PERMILLE_MAX)
+        return CLUSTER_LOAD_PERMILLE_MAX;
+    return (uint16_t)pm;
 }
 
 static double
@@ -313,7 +311,7 @@ planner_site_run(const struct planner *p, const char *site, size_t *len)
 /* Appends the candidates of keys[0..n) other than `self` as targets. */
 static void
 planner_add_targets(const struct planner *p, struct cluster_plan_gateway *g,
-    uint16_t *loads, const struct planner_key *keys, size_t n, size_t self)
+    const struct planner_key *keys, size_t n, size_t self)
 {
     for (size_t i = 0; i < n && g->n_targets < CLUSTER_MAX_TARGETS; i++) {
         const struct planner_cand *c = &p->cands[keys[i].cand];
@@ -327,9 +325,7 @@ planner_add_targets(const struct planner *p, struct cluster_plan_gateway *g,
         memcpy(t->address, c->address, len);
         t->address[len] = '\0';
         t->weight = c->weight;
-        /* TODO: cluster_target has no load field, so these loads stay
-         * in the controller and agents cannot make the second choice. */
-        loads[g->n_targets] = c->load_permille;
+        t->load_permille = c->load_permille;
         g->n_targets++;
     }
 }
@@ -343,7 +339,6 @@ planner_fill_gateway(struct planner *p, size_t i)
 {
     const struct planner_cand *c = &p->cands[i];
     struct cluster_plan_gateway *g = &p->next.plan.gateways[i];
-    uint16_t *loads = p->next.loads[i];
     size_t run_len;
     size_t run = planner_site_run(p, c->e->report.site, &run_len);
 
@@ -355,9 +350,9 @@ planner_fill_gateway(struct planner *p, size_t i)
     g->drain_pace_per_s = 0;
     g->drain_deadline_at_ms = 0;
     if (run_len > (c->eligible ? 1u : 0u))
-        planner_add_targets(p, g, loads, &p->by_site[run], run_len, i);
+        planner_add_targets(p, g, &p->by_site[run], run_len, i);
     else
-        planner_add_targets(p, g, loads, p->by_weight, p->n_eligible, i);
+        planner_add_targets(p, g, p->by_weight, p->n_eligible, i);
 }
 
 static int
@@ -418,7 +413,10 @@ planner_gateway_differs(const struct planner *p,
 
 /* A new epoch is worth it when membership, admin state, acceptance,
  * targets or drain parameters changed, when a weight moved by more than
- * the hysteresis, or when the current plan is half way to expiry. */
+ * the hysteresis, or when the current plan is half way to expiry.
+ * NOTE: a change of load_permille alone does not count, so the loads that
+ * agents compare can lag by up to half the plan TTL while the weights
+ * stay within the hysteresis. */
 static bool
 planner_plan_changed(const struct planner *p, uint64_t now_ms)
 {
@@ -469,19 +467,3 @@ planner_get_plan(const struct planner *p)
     return &p->cur.plan;
 }
 
-const uint16_t *
-planner_get_target_loads(const struct planner *p, size_t gw_index)
-{
-    if (gw_index >= p->cur.plan.n_gateways)
-        return NULL;
-    return p->cur.loads[gw_index];
-}
-
-size_t
-planner_choose_target(const uint16_t *loads, size_t first, size_t second,
-    uint16_t margin_permille)
-{
-    if ((uint32_t)loads[first] > (uint32_t)loads[second] + margin_permille)
-        return second;
-    return first;
-}

@@ -2,8 +2,9 @@
  * Planner: turns the gateway registry and the running drains into the
  * cluster plan (struct cluster_plan in rt/cluster.h).  docs/planner.md
  * gives the model: bottleneck load, EWMA smoothing, weights from headroom
- * with slow start, hysteresis, same-site targets and the second choice by
- * power of two choices.
+ * with slow start, hysteresis, same-site targets, and the targets' loads
+ * that agents use for the second choice (cluster_choose_target() in
+ * rt/maglev.h).
  *
  * Pure code: time is passed in; no I/O.
  */
@@ -23,7 +24,6 @@ struct gwreg;
 #define PLANNER_SLOW_START_MS       60000
 #define PLANNER_SLOW_START_FLOOR    0.05
 #define PLANNER_PLAN_TTL_MS         30000
-#define PLANNER_P2C_MARGIN_PERMILLE 100
 #define PLANNER_WEIGHT_MAX          65535
 
 /* Zero fields take the defaults above. */
@@ -84,23 +84,5 @@ planner_compute(struct planner *p, const struct gwreg *reg,
 /* Returns the current plan, lent until the next planner_compute(). */
 const struct cluster_plan *
 planner_get_plan(const struct planner *p);
-
-/*
- * Returns the smoothed load, in permille, of each target of plan entry
- * `gw_index`, parallel to its targets[], or NULL for a bad index.  Lent
- * until the next planner_compute().
- */
-const uint16_t *
-planner_get_target_loads(const struct planner *p, size_t gw_index);
-
-/*
- * Chooses between the first (Maglev) choice and a second, independent
- * choice by power of two choices: returns `second` when the first is
- * busier by more than `margin_permille`, else `first`.  `loads` contains the
- * targets' loads in permille, as planner_get_target_loads() returns them.
- */
-size_t
-planner_choose_target(const uint16_t *loads, size_t first, size_t second,
-    uint16_t margin_permille);
 
 #endif /* IKESHIFT_PLANNER_H */

@@ -59,12 +59,17 @@ struct cluster_report {
     uint64_t drops;
 };
 
+#define CLUSTER_LOAD_PERMILLE_MAX   1000
+
 /* A redirect target as the plan names it: an address clients can reach
- * (the public one for a gateway behind NAT), with its weight. */
+ * (the public one for a gateway behind NAT), with its weight and load. */
 struct cluster_target {
     char gateway_id[CLUSTER_ID_MAX + 1];
     char address[CLUSTER_ADDR_TEXT_MAX + 1];    /* IPv4, IPv6 or FQDN */
     uint32_t weight;                            /* 1-65535 */
+    /* Smoothed bottleneck load, 0-1000, for the second choice; 0 in a
+     * plan that omits it. */
+    uint16_t load_permille;
 };
 
 /* The plan's entry for one gateway. */

@@ -43,6 +43,7 @@ plan_read_target(const json_t *v, const char *parent,
     struct cluster_target *t, char *err, size_t err_size)
 {
     uint64_t weight;
+    uint64_t load;
 
     if (!json_is_object(v)) {
         cluster_json_error(err, err_size, parent, NULL,
@@ -58,6 +59,15 @@ plan_read_target(const json_t *v, const char *parent,
         &weight, err, err_size) < 0)
         return -EINVAL;
     t->weight = (uint32_t)weight;
+    /* Optional, because plans written before the field existed lack it;
+     * such targets count as idle. */
+    t->load_permille = 0;
+    if (json_object_get(v, "load_permille") == NULL)
+        return 0;
+    if (cluster_json_get_uint(v, parent, "load_permille", 0,
+        CLUSTER_LOAD_PERMILLE_MAX, &load, err, err_size) < 0)
+        return -EINVAL;
+    t->load_permille = (uint16_t)load;
     return 0;
 }
 
@@ -288,7 +298,9 @@ plan_build_target(const struct cluster_target *t, json_t *arr)
         (ret = plan_put_text(o, "address", t->address,
         sizeof(t->address))) < 0)
         return ret;
-    return plan_put_uint(o, "weight", t->weight);
+    if ((ret = plan_put_uint(o, "weight", t->weight)) < 0)
+        return ret;
+    return plan_put_uint(o, "load_permille", t->load_permille);
 }
 
 static int

@@ -7,11 +7,12 @@
  *    "created_at_ms":...,"expires_at_ms":...,
  *    "gateways":[{"gateway_id":"gw1","admin":"active","accept_new":true,
  *      "weight":100,"targets":[{"gateway_id":"gw2",
- *      "address":"198.51.100.2","weight":100}],
+ *      "address":"198.51.100.2","weight":100,"load_permille":350}],
  *      "drain_pace_per_s":0,"drain_deadline_at_ms":0}]}
  *
- * As with reports, unknown keys are ignored.  docs/redis-keys.md lists
- * every field.
+ * As with reports, unknown keys are ignored.  A target's load_permille
+ * is optional and reads as 0 when absent, so plans from controllers that
+ * do not write it still parse.  docs/redis-keys.md lists every field.
  */
 #ifndef IKESHIFT_RT_CLUSTER_PLAN_H
 #define IKESHIFT_RT_CLUSTER_PLAN_H

@@ -10,8 +10,9 @@
 #define MAGLEV_SIZE_MAX 16777213u   /* largest prime below 2^24 */
 #define MAGLEV_EMPTY    UINT16_MAX
 
-/* Seeds that make the three hashes independent of each other. */
+/* Seeds that make the four hashes independent of each other. */
 #define MAGLEV_SEED_KEY     0x6b657973u
+#define MAGLEV_SEED_KEY2    0x6b657932u
 #define MAGLEV_SEED_OFFSET  0x6f666673u
 #define MAGLEV_SEED_SKIP    0x736b6970u
 
@@ -187,6 +188,38 @@ maglev_lookup(const struct maglev_table *table, const void *key,
         return -ENOENT;
     uint64_t h = maglev_hash(key, keylen, MAGLEV_SEED_KEY);
     return table->slot[h % table->size];
+}
+
+int
+maglev_lookup2(const struct maglev_table *table, const void *key,
+    size_t keylen, int out[2])
+{
+    if (table->n_targets == 0)
+        return -ENOENT;
+    out[0] = maglev_lookup(table, key, keylen);
+    uint64_t h = maglev_hash(key, keylen, MAGLEV_SEED_KEY2);
+    uint32_t slot = (uint32_t)(h % table->size);
+    /* The second hash may land on a slot of the first candidate; the
+     * next slot owned by another target keeps the two distinct.  Slots
+     * interleave, so this takes a target about as often as its share. */
+    for (uint32_t i = 0; i < table->size; i++) {
+        if (table->slot[slot] != out[0]) {
+            out[1] = table->slot[slot];
+            return 2;
+        }
+        slot = slot + 1 == table->size ? 0 : slot + 1;
+    }
+    out[1] = out[0];
+    return 1;
+}
+
+size_t
+cluster_choose_target(const uint16_t *loads, size_t first, size_t second,
+    uint16_t margin_permille)
+{
+    if ((uint32_t)loads[first] > (uint32_t)loads[second] + margin_permille)
+        return second;
+    return first;
 }
 
 uint32_t

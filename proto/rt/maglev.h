@@ -56,6 +56,31 @@ int
 maglev_lookup(const struct maglev_table *table, const void *key,
     size_t keylen);
 
+/*
+ * Looks up two candidates for key[0..keylen): out[0] is what
+ * maglev_lookup() returns, out[1] the owner of the slot that a second,
+ * independent hash of the key picks, or of the next slot after it owned
+ * by another target.  Returns 2; 1 with out[1] = out[0] when no other
+ * target owns a slot; -ENOENT when the table is empty.
+ */
+int
+maglev_lookup2(const struct maglev_table *table, const void *key,
+    size_t keylen, int out[2]);
+
+/* Margin by which the first candidate must be busier than the second
+ * before cluster_choose_target() takes the second, in permille of load. */
+#define CLUSTER_P2C_MARGIN_PERMILLE 100
+
+/*
+ * Chooses between two candidates by power of two choices: returns
+ * `second` when loads[first] exceeds loads[second] by more than
+ * `margin_permille`, else `first`.  `loads` (read only) holds the loads
+ * of the targets in permille, indexed like the targets[] of the table.
+ */
+size_t
+cluster_choose_target(const uint16_t *loads, size_t first, size_t second,
+    uint16_t margin_permille);
+
 /* Returns the number of slots that target `index` owns (tests, metrics). */
 uint32_t
 maglev_count_slots(const struct maglev_table *table, size_t index);

@@ -14,6 +14,7 @@
 #include "policy_plan.h"
 #include "policy_static.h"
 #include "rt/log.h"
+#include "rt/maglev.h"
 
 #define T0 1767225600000ULL     /* 2026-01-01, the tests' "now" */
 
@@ -351,6 +352,128 @@ Test(agent_cluster, accepts_when_not_in_plan)
     q.peer = (const struct sockaddr *)&fx.peer;
     cr_expect_eq(p.decide(p.arg, &q, &t), POLICY_ACCEPT);
     policy_plan_free(other);
+}
+
+/*
+ * Applies a plan with epoch `epoch` in which gw1 takes no new clients and
+ * has n targets: target i is gw<i+2> at 198.51.100.<i+2>, of weight 1 and
+ * load loads[i], or with no load_permille field when loads[i] is -1.
+ */
+static int
+apply_loads(uint64_t epoch, size_t n, const int *loads)
+{
+    char text[2048], load[32];
+    size_t len;
+
+    len = (size_t)snprintf(text, sizeof(text),
+        "{\"version\":1,\"epoch\":%llu,\"leader_term\":1,"
+        "\"leader_id\":\"ctl-a\",\"created_at_ms\":%llu,"
+        "\"expires_at_ms\":%llu,\"gateways\":[{\"gateway_id\":\"gw1\","
+        "\"admin\":\"active\",\"accept_new\":false,\"weight\":100,"
+        "\"targets\":[", (unsigned long long)epoch,
+        (unsigned long long)(T0 - 1000), (unsigned long long)(T0 + 60000));
+    for (size_t i = 0; i < n; i++) {
+        load[0] = '\0';
+        if (loads[i] >= 0)
+            snprintf(load, sizeof(load), ",\"load_permille\":%d", loads[i]);
+        len += (size_t)snprintf(text + len, sizeof(text) - len,
+            "%s{\"gateway_id\":\"gw%zu\",\"address\":\"198.51.100.%zu\","
+            "\"weight\":1%s}", i > 0 ? "," : "", i + 2, i + 2, load);
+    }
+    len += (size_t)snprintf(text + len, sizeof(text) - len,
+        "],\"drain_pace_per_s\":0,\"drain_deadline_at_ms\":0}]}");
+    cr_assert_lt(len, sizeof(text));
+    return policy_plan_apply_text(fx.pp, text, len);
+}
+
+/* Returns the index of the target that decide() picks for the current
+ * SPIi, or -1 when the verdict is no redirect to a plan target. */
+static int
+decided_target(void)
+{
+    struct policy_target t;
+    char buf[64];
+    unsigned idx;
+
+    if (decide(false, false, &t) != POLICY_REDIRECT)
+        return -1;
+    if (sscanf(target_text(&t, buf, sizeof(buf)), "198.51.100.%u",
+        &idx) != 1 || idx < 2)
+        return -1;
+    return (int)idx - 2;
+}
+
+/* Returns the target that a plan without loads gives the current SPIi:
+ * the Maglev choice, as a plan without loads never takes the second. */
+static int
+first_choice(uint64_t epoch, size_t n)
+{
+    int none[CLUSTER_MAX_TARGETS];
+
+    for (size_t i = 0; i < n; i++)
+        none[i] = -1;
+    cr_assert_eq(apply_loads(epoch, n, none), POLICY_PLAN_APPLIED);
+    return decided_target();
+}
+
+Test(agent_cluster, sends_client_to_second_when_first_busy)
+{
+    int loads[2];
+    int first = first_choice(1, 2);
+
+    cr_assert_geq(first, 0);
+    loads[first] = 900;
+    loads[1 - first] = 100;
+    cr_assert_eq(apply_loads(2, 2, loads), POLICY_PLAN_APPLIED);
+    cr_expect_eq(decided_target(), 1 - first);
+}
+
+Test(agent_cluster, keeps_first_choice_at_equal_loads)
+{
+    int loads[3] = { 700, 700, 700 };
+
+    for (int i = 0; i < 20; i++) {
+        fx.spi[0] = (uint8_t)i;
+        int first = first_choice((uint64_t)(2 * i + 1), 3);
+
+        cr_assert_geq(first, 0);
+        cr_assert_eq(apply_loads((uint64_t)(2 * i + 2), 3, loads),
+            POLICY_PLAN_APPLIED);
+        cr_expect_eq(decided_target(), first, "spi[0]=%d", i);
+    }
+}
+
+Test(agent_cluster, keeps_first_choice_within_margin)
+{
+    int loads[2];
+    int first = first_choice(1, 2);
+
+    cr_assert_geq(first, 0);
+    /* Busier by exactly the margin is not busier by more than it. */
+    loads[first] = 100 + CLUSTER_P2C_MARGIN_PERMILLE;
+    loads[1 - first] = 100;
+    cr_assert_eq(apply_loads(2, 2, loads), POLICY_PLAN_APPLIED);
+    cr_expect_eq(decided_target(), first);
+}
+
+Test(agent_cluster, keeps_only_target_when_busy)
+{
+    int loads[1] = { 900 };
+
+    cr_assert_eq(apply_loads(1, 1, loads), POLICY_PLAN_APPLIED);
+    cr_expect_eq(decided_target(), 0);
+}
+
+Test(agent_cluster, moves_every_client_off_busy_target)
+{
+    int loads[2] = { 900, 100 };
+
+    cr_assert_eq(apply_loads(1, 2, loads), POLICY_PLAN_APPLIED);
+    for (int i = 0; i < 64; i++) {
+        fx.spi[0] = (uint8_t)i;
+        fx.spi[1] = (uint8_t)(i * 7);
+        cr_expect_eq(decided_target(), 1, "spi[0]=%d", i);
+    }
 }
 
 /* Move entries: field tables as Redis returns them.  Criterion copies

@@ -22,8 +22,10 @@ static const char good_plan[] =
     "\"drain_deadline_at_ms\":0},"
     "{\"gateway_id\":\"gw2\",\"admin\":\"draining\",\"accept_new\":false,"
     "\"weight\":0,\"targets\":["
-    "{\"gateway_id\":\"gw1\",\"address\":\"198.51.100.1\",\"weight\":100},"
-    "{\"gateway_id\":\"gw3\",\"address\":\"gw3.example.net\",\"weight\":50}"
+    "{\"gateway_id\":\"gw1\",\"address\":\"198.51.100.1\",\"weight\":100,"
+    "\"load_permille\":350},"
+    "{\"gateway_id\":\"gw3\",\"address\":\"gw3.example.net\",\"weight\":50,"
+    "\"load_permille\":1000}"
     "],\"drain_pace_per_s\":20,\"drain_deadline_at_ms\":1767226200000},"
     "{\"gateway_id\":\"gw3\",\"admin\":\"active\",\"accept_new\":true,"
     "\"weight\":50,\"targets\":["
@@ -96,11 +98,15 @@ Test(cluster_plan, parses_every_field)
     cr_expect_str_eq(g->targets[0].gateway_id, "gw1");
     cr_expect_str_eq(g->targets[0].address, "198.51.100.1");
     cr_expect_eq(g->targets[0].weight, 100);
+    cr_expect_eq(g->targets[0].load_permille, 350);
     cr_expect_str_eq(g->targets[1].address, "gw3.example.net");
     cr_expect_eq(g->targets[1].weight, 50);
+    cr_expect_eq(g->targets[1].load_permille, 1000);
     cr_expect_eq(g->drain_pace_per_s, 20);
     cr_expect_eq(g->drain_deadline_at_ms, 1767226200000ull);
     cr_expect_str_eq(p.gateways[2].targets[0].address, "2001:db8:1::1");
+    /* Plans from before load_permille existed omit it. */
+    cr_expect_eq(p.gateways[2].targets[0].load_permille, 0);
 
     cr_expect_eq(cluster_plan_find_gateway(&p, "gw3"), &p.gateways[2]);
     cr_expect_null(cluster_plan_find_gateway(&p, "gw4"));
@@ -173,6 +179,8 @@ Test(cluster_plan, round_trips_plan_at_its_limits)
         snprintf(g->targets[i].address, CLUSTER_ADDR_TEXT_MAX + 1,
             "gw%zu.example.net", i);
         g->targets[i].weight = 1 + (uint32_t)i;
+        g->targets[i].load_permille = (uint16_t)(i * 1000 /
+            (CLUSTER_MAX_TARGETS - 1));
     }
     cr_assert_eq(cluster_plan_encode(&a, &text, err, sizeof(err)), 0, "%s",
         err);
@@ -327,6 +335,18 @@ ParameterizedTestParameters(cluster_plan, rejects_bad_field)
           "expected " ADDR },
         { "gateways.1.targets.0.address", "",
           "plan.gateways[1].targets[0].address: missing, expected " ADDR },
+        { "gateways.1.targets.0.load_permille", "1001",
+          "plan.gateways[1].targets[0].load_permille: invalid value 1001, "
+          "expected 0-1000" },
+        { "gateways.1.targets.1.load_permille", "-1",
+          "plan.gateways[1].targets[1].load_permille: invalid value -1, "
+          "expected 0-1000" },
+        { "gateways.1.targets.0.load_permille", "0.5",
+          "plan.gateways[1].targets[0].load_permille: invalid type real, "
+          "expected an integer 0-1000" },
+        { "gateways.1.targets.0.load_permille", "null",
+          "plan.gateways[1].targets[0].load_permille: invalid type null, "
+          "expected an integer 0-1000" },
         { "gateways.1.drain_pace_per_s", "100001",
           "plan.gateways[1].drain_pace_per_s: invalid value 100001, "
           "expected 0-100000" },

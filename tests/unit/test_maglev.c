@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,4 +244,86 @@ Test(maglev, rebuild_replaces_previous_targets)
     for (size_t k = 0; k < 1000; k++)
         cr_assert_eq(lookup_client(m, k), 0);
     maglev_free(m);
+}
+
+static int
+lookup2_client(const struct maglev_table *m, size_t client, int out[2])
+{
+    char key[32];
+    int len = snprintf(key, sizeof(key), "client-%zu", client);
+
+    return maglev_lookup2(m, key, (size_t)len, out);
+}
+
+Test(maglev, lookup2_returns_enoent_when_empty)
+{
+    struct maglev_table *m = maglev_new(MAGLEV_SIZE_SMALL);
+    int out[2];
+
+    cr_assert_not_null(m);
+    cr_expect_eq(maglev_lookup2(m, "a", 1, out), -ENOENT);
+    maglev_free(m);
+}
+
+Test(maglev, lookup2_repeats_the_only_target)
+{
+    struct cluster_target t[1];
+    struct maglev_table *m = maglev_new(MAGLEV_SIZE_SMALL);
+    int out[2];
+
+    cr_assert_not_null(m);
+    make_targets(t, 1, NULL);
+    cr_assert_eq(maglev_build(m, t, 1), 0);
+    cr_expect_eq(lookup2_client(m, 7, out), 1);
+    cr_expect_eq(out[0], 0);
+    cr_expect_eq(out[1], 0);
+    maglev_free(m);
+}
+
+/*
+ * The second candidate is another target than the first, and is spread
+ * over the targets by weight: given a first candidate i, target j != i
+ * is expected as second with probability w_j / (W - w_i).
+ */
+Test(maglev, lookup2_spreads_distinct_second_candidates)
+{
+    static const uint32_t weights[4] = { 100, 200, 300, 400 };
+    struct cluster_target t[4];
+    struct maglev_table *m = maglev_new(MAGLEV_SIZE_DEFAULT);
+    size_t firsts[4] = { 0 }, seconds[4] = { 0 };
+    double expected[4] = { 0 };
+    int out[2];
+
+    cr_assert_not_null(m);
+    make_targets(t, 4, weights);
+    cr_assert_eq(maglev_build(m, t, 4), 0);
+    for (size_t k = 0; k < N_KEYS; k++) {
+        cr_assert_eq(lookup2_client(m, k, out), 2);
+        cr_assert_eq(out[0], lookup_client(m, k));
+        cr_assert_neq(out[1], out[0], "key %zu", k);
+        firsts[out[0]]++;
+        seconds[out[1]]++;
+    }
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < 4; j++)
+            if (j != i)
+                expected[j] += (double)firsts[i] * weights[j] /
+                    (1000.0 - weights[i]);
+    for (size_t j = 0; j < 4; j++)
+        cr_expect_lt(fabs(seconds[j] - expected[j]) / expected[j], 0.05,
+            "target %zu: %zu as second, expected %.0f", j, seconds[j],
+            expected[j]);
+    maglev_free(m);
+}
+
+Test(maglev, second_choice_only_when_first_clearly_busier)
+{
+    uint16_t loads[] = { 500, 650, 550, 900, 100 };
+
+    cr_expect_eq(cluster_choose_target(loads, 1, 0, 100), 0);
+    cr_expect_eq(cluster_choose_target(loads, 1, 2, 100), 1);
+    cr_expect_eq(cluster_choose_target(loads, 0, 1, 100), 0);
+    cr_expect_eq(cluster_choose_target(loads, 3, 4, 100), 4);
+    cr_expect_eq(cluster_choose_target(loads, 4, 3, 100), 4);
+    cr_expect_eq(cluster_choose_target(loads, 2, 2, 0), 2);
 }

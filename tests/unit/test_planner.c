@@ -349,35 +349,42 @@ Test(planner, returning_gateway_ramps_up)
     cr_assert_eq(plan_gateway("new")->weight, PLANNER_WEIGHT_MAX);
 }
 
-Test(planner, target_loads_parallel_to_targets)
+Test(planner, fills_target_loads)
 {
     const struct cluster_plan_gateway *g;
-    const uint16_t *loads;
 
     add_gateway("gw1", "s", 0, 100, "198.51.100.1");
     add_gateway("gw2", "s", 30, 100, "198.51.100.2");
     add_gateway("gw3", "s", 70, 100, "198.51.100.3");
     planner_compute(pl, reg, NULL, 0, T0);
     g = plan_gateway("gw1");
-    loads = planner_get_target_loads(pl, 0);
-    cr_assert_not_null(loads);
     cr_assert_eq(g->n_targets, 2);
     for (size_t i = 0; i < g->n_targets; i++) {
         uint16_t expected = strcmp(g->targets[i].gateway_id, "gw2") == 0 ?
             300 : 700;
 
-        cr_assert_eq(loads[i], expected);
+        cr_assert_eq(g->targets[i].load_permille, expected,
+            "target %s", g->targets[i].gateway_id);
     }
-    cr_assert_null(planner_get_target_loads(pl, 3));
 }
 
-Test(planner, second_choice_only_when_first_clearly_busier)
+Test(planner, caps_target_load_at_full)
 {
-    uint16_t loads[] = { 500, 650, 550 };
+    struct planner_config cfg = { .accept_threshold = 2.0 };
+    const struct cluster_plan_gateway *g;
 
-    cr_assert_eq(planner_choose_target(loads, 1, 0, 100), 0);
-    cr_assert_eq(planner_choose_target(loads, 1, 2, 100), 1);
-    cr_assert_eq(planner_choose_target(loads, 0, 1, 100), 0);
+    /* Only a threshold above 1 keeps a gateway beyond its capacity
+     * eligible as a target.  Its load in the plan still ends at 1000. */
+    planner_free(pl);
+    pl = planner_new(&cfg, 0);
+    cr_assert_not_null(pl);
+    add_gateway("gw1", "s", 0, 100, "198.51.100.1");
+    add_gateway("gw2", "s", 150, 100, "198.51.100.2");
+    planner_compute(pl, reg, NULL, 0, T0);
+    g = plan_gateway("gw1");
+    cr_assert_eq(g->n_targets, 1);
+    cr_assert_str_eq(g->targets[0].gateway_id, "gw2");
+    cr_assert_eq(g->targets[0].load_permille, CLUSTER_LOAD_PERMILLE_MAX);
 }
 
 Test(planner, caps_targets_at_plan_limit)
@@ -466,18 +473,28 @@ bal_report_all(const uint32_t *sessions, uint64_t now_ms)
     gwreg_set_admin(reg, "entry", CLUSTER_ADMIN_MAINTENANCE, now_ms);
 }
 
-/* Returns max/mean of sessions/capacity over the gateways. */
+/*
+ * Returns max/mean of sessions/capacity over the gateways, and in
+ * *n_second the number of clients sent to the second candidate, which
+ * BAL_KEY_FULL_P2C takes when the first is busier by more than
+ * `margin_permille`.  Each run
+ * starts with a new registry and planner, so no run inherits the loads
+ * and plan of the one before it.
+ */
 static double
-bal_run(enum bal_mode mode)
+bal_run(enum bal_mode mode, uint16_t margin_permille, int *n_second)
 {
     uint32_t sessions[BAL_GATEWAYS] = { 0 };
     struct maglev_table *t = maglev_new(MAGLEV_SIZE_DEFAULT);
     const struct cluster_plan_gateway *g = NULL;
-    const uint16_t *loads = NULL;
+    uint16_t loads[CLUSTER_MAX_TARGETS] = { 0 };
     double sum = 0.0, max = 0.0;
-    uint8_t key[17];
+    uint8_t key[16];
 
     cr_assert_not_null(t);
+    teardown();
+    setup();
+    *n_second = 0;
     for (int c = 0; c < BAL_CLIENTS; c++) {
         int chosen;
 
@@ -487,26 +504,27 @@ bal_run(enum bal_mode mode)
             bal_report_all(sessions, now);
             cr_assert_geq(planner_compute(pl, reg, NULL, 0, now), 0);
             g = plan_gateway("entry");
-            loads = planner_get_target_loads(pl, (size_t)(g -
-                planner_get_plan(pl)->gateways));
             /* A gateway at the accept threshold leaves the targets. */
             cr_assert_gt(g->n_targets, 0);
             cr_assert_eq(maglev_build(t, g->targets, g->n_targets), 0);
+            for (size_t i = 0; i < g->n_targets; i++)
+                loads[i] = g->targets[i].load_permille;
         }
         if (mode == BAL_ROUND_ROBIN) {
             sessions[c % BAL_GATEWAYS]++;
             continue;
         }
         size_t len = bal_client_key(c, mode, key);
+        int cand[2];
 
-        chosen = maglev_lookup(t, key, len);
-        cr_assert_geq(chosen, 0);
-        if (mode == BAL_KEY_FULL_P2C) {
-            key[len] = 0x9d;    /* an independent second hash */
-            chosen = (int)planner_choose_target(loads, (size_t)chosen,
-                (size_t)maglev_lookup(t, key, len + 1),
-                PLANNER_P2C_MARGIN_PERMILLE);
-        }
+        /* The agent's rule: the plan's loads decide between the two. */
+        cr_assert_gt(maglev_lookup2(t, key, len, cand), 0);
+        chosen = cand[0];
+        if (mode == BAL_KEY_FULL_P2C)
+            chosen = (int)cluster_choose_target(loads, (size_t)cand[0],
+                (size_t)cand[1], margin_permille);
+        if (chosen != cand[0])
+            (*n_second)++;
         sessions[atoi(g->targets[chosen].gateway_id + 2)]++;
     }
     maglev_free(t);
@@ -522,15 +540,24 @@ bal_run(enum bal_mode mode)
 
 Test(planner, spreads_shared_addresses_better_than_round_robin)
 {
-    double rr = bal_run(BAL_ROUND_ROBIN);
-    double by_addr = bal_run(BAL_KEY_ADDR);
-    double full = bal_run(BAL_KEY_FULL);
-    double p2c = bal_run(BAL_KEY_FULL_P2C);
+    int second[5];
+    double rr = bal_run(BAL_ROUND_ROBIN, 0, &second[0]);
+    double by_addr = bal_run(BAL_KEY_ADDR, 0, &second[1]);
+    double full = bal_run(BAL_KEY_FULL, 0, &second[2]);
+    double p2c = bal_run(BAL_KEY_FULL_P2C, CLUSTER_P2C_MARGIN_PERMILLE,
+        &second[3]);
+    double p2c_20 = bal_run(BAL_KEY_FULL_P2C, 20, &second[4]);
 
     cr_log_info("max/mean load: round_robin=%.3f maglev_addr=%.3f "
-        "maglev_addr_port_spi=%.3f with_p2c=%.3f", rr, by_addr, full, p2c);
+        "maglev_addr_port_spi=%.3f with_p2c=%.3f second_choices=%d "
+        "with_p2c_margin_20=%.3f second_choices=%d", rr, by_addr, full, p2c,
+        second[3], p2c_20, second[4]);
     cr_assert_lt(full, rr);
     cr_assert_lt(full, by_addr);
     cr_assert_leq(p2c, full);
     cr_assert_lt(p2c, 1.15);
+    /* A smaller margin lets the second choice act on the small load
+     * differences that the plan's weights leave. */
+    cr_assert_gt(second[4], 0);
+    cr_assert_lt(p2c_20, full);
 }
