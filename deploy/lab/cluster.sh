@@ -43,6 +43,33 @@ ctl_secret()
     od -An -N32 -tx1 /dev/urandom | tr -d ' \n'
 }
 
+# Writes DIR/redis.conf and DIR/users.acl for DEMO_REDIS_ACL=shipped:
+# the lab's redis.conf with an aclfile, and a copy of the shipped
+# deploy/redis/users.acl with the run's password (">" and the plain text,
+# as docs/operations.md describes) added to the end of the controller and
+# agent user lines, after their resetpass.
+redis_conf_shipped()
+{
+    local dir=$1 ctl_pw agent_pw
+
+    ctl_pw=$(cat "$dir/redis.password") || return 1
+    agent_pw=$(cat "$dir/redis-agent.password") || return 1
+    (umask 077 && awk -v c="$ctl_pw" -v a="$agent_pw" '
+        $1 == "user" && $2 == "ikeshift-controller" { $0 = $0 " >" c }
+        $1 == "user" && $2 == "ikeshift-agent" { $0 = $0 " >" a }
+        { print }' "$TOP/deploy/redis/users.acl" >"$dir/users.acl") ||
+        return 1
+    grep -q "^user ikeshift-controller on .*>$ctl_pw\$" "$dir/users.acl" &&
+        grep -q "^user ikeshift-agent on .*>$agent_pw\$" "$dir/users.acl" ||
+        lab_err "deploy/redis/users.acl has no 'user ikeshift-controller on'" \
+            "or 'user ikeshift-agent on' line" || return
+    {
+        cat "$HERE/redis.conf"
+        printf 'bind %s\ndir %s\naclfile %s\n' "$CTL_ADDR" "$dir/redis" \
+            "$dir/users.acl"
+    } >"$dir/redis.conf"
+}
+
 # Builds the control node: Redis with appendonly and an ACL user limited
 # to the ikeshift: keys and channels, and one ikeshift-controller whose
 # API listens on the node's loopback.  Waits until both respond.
@@ -54,13 +81,20 @@ control_start()
     mkdir -p "$dir/redis" || return 1
     lab_node_add "$CTL_NODE" "$CTL_ADDR/24" || return 1
     (umask 077 && ctl_secret >"$dir/redis.password" &&
+        ctl_secret >"$dir/redis-agent.password" &&
         ctl_secret >"$dir/api-rw.token") || return 1
-    {
-        cat "$HERE/redis.conf"
-        printf 'bind %s\ndir %s\n' "$CTL_ADDR" "$dir/redis"
-        printf 'user %s on >%s ~ikeshift:* &ikeshift:* +@all -@dangerous\n' \
-            "$REDIS_USER" "$(cat "$dir/redis.password")"
-    } >"$dir/redis.conf" || return 1
+    if [ "$DEMO_REDIS_ACL" = shipped ]; then
+        redis_conf_shipped "$dir" || return 1
+    else
+        {
+            cat "$HERE/redis.conf"
+            printf 'user default off\n'
+            printf 'bind %s\ndir %s\n' "$CTL_ADDR" "$dir/redis"
+            printf 'user %s on >%s ~ikeshift:* &ikeshift:* +@all -@dangerous\n' \
+                "$REDIS_USER" "$(cat "$dir/redis.password")"
+        } >"$dir/redis.conf" || return 1
+        cp "$dir/redis.password" "$dir/redis-agent.password" || return 1
+    fi
     chmod 600 "$dir/redis.conf"
     lab_spawn_in "$CTL_NODE" "$dir/redis.log" redis-server "$dir/redis.conf" ||
         return 1
@@ -186,16 +220,26 @@ check_redis_acl()
     echo "redis-cli PING without AUTH: $out"
     [[ $out == *NOAUTH* ]] || return 1
     out=$(redis_ikeshift SET other:key x 2>&1)
-    echo "ikeshift user, SET other:key: $out"
+    echo "$REDIS_USER user, SET other:key: $out"
     [[ $out == *NOPERM* ]] || return 1
     out=$(redis_ikeshift FLUSHALL 2>&1)
-    echo "ikeshift user, FLUSHALL: $out"
+    echo "$REDIS_USER user, FLUSHALL: $out"
     [[ $out == *NOPERM* ]] || return 1
     out=$(redis_ikeshift CONFIG GET appendonly 2>&1 | paste -sd' ')
-    echo "ikeshift user, CONFIG GET appendonly: $out"
-    grep -q '^appendonly yes' "$(ctl_dir)/redis.conf"
-    echo "redis.conf: $(grep -E '^(appendonly|user)' "$(ctl_dir)/redis.conf" |
-        sed 's/>[0-9a-f]*/>(password)/' | paste -sd';')"
+    echo "$REDIS_USER user, CONFIG GET appendonly: $out"
+    grep -q '^appendonly yes' "$(ctl_dir)/redis.conf" || return 1
+    echo "redis.conf: $(grep -E '^(appendonly|user|aclfile)' \
+        "$(ctl_dir)/redis.conf" | sed 's/>[0-9a-f]*/>(password)/' |
+        paste -sd';')"
+    [ "$DEMO_REDIS_ACL" = shipped ] || return 0
+    # The agent user may read the plan but not write it.
+    out=$(REDISCLI_AUTH=$(cat "$(ctl_dir)/redis-agent.password") \
+        lab_exec "$CTL_NODE" redis-cli --no-auth-warning -h "$CTL_ADDR" \
+        -p "$REDIS_PORT" --user "$REDIS_AGENT_USER" SET ikeshift:plan x 2>&1)
+    echo "$REDIS_AGENT_USER user, SET ikeshift:plan: $out"
+    [[ $out == *NOPERM* ]] || return 1
+    echo "users.acl: $(grep -c '^user ' "$(ctl_dir)/users.acl") users from" \
+        "deploy/redis/users.acl, passwords added for this run"
 }
 
 # Waits up to TIMEOUT seconds until the controller leads and every gateway

@@ -23,6 +23,12 @@
 #   DEMO_FAILOVER=0   no standby controller and no failover step
 #   DEMO_NAT=0        put client 3 directly on the bridge instead of
 #                     behind the NAT router
+#   DEMO_REDIS_ACL=lab  one lab-only Redis user "ikeshift" instead of the
+#                     users of deploy/redis/users.acl (ikeshift-controller,
+#                     ikeshift-agent)
+#   DEMO_CAPTURE=0    no tshark captures on the clients and no checks on
+#                     the decrypted captures at the end of the controller
+#                     story (deploy/lab/clientview.sh)
 #   DEMO_KEEP=1       keep the logs of a passing run (a failed run always
 #                     keeps them); their directory is printed at the start
 
@@ -142,7 +148,16 @@ DEMO_CONTROLLER=${DEMO_CONTROLLER:-1}
 CTL_NODE=ctl
 CTL_ADDR=198.51.100.5
 REDIS_PORT=6379
-REDIS_USER=ikeshift
+# shipped: the users of deploy/redis/users.acl with passwords made for the
+# run; lab: one lab-only user "ikeshift" for the controller and the agents.
+DEMO_REDIS_ACL=${DEMO_REDIS_ACL:-shipped}
+if [ "$DEMO_REDIS_ACL" = shipped ]; then
+    REDIS_USER=ikeshift-controller
+    REDIS_AGENT_USER=ikeshift-agent
+else
+    REDIS_USER=ikeshift
+    REDIS_AGENT_USER=ikeshift
+fi
 API_URL=http://127.0.0.1:8680
 # The API of the standby controller ctl-b, in the same node.
 STANDBY_URL=http://127.0.0.1:8681
@@ -161,6 +176,7 @@ if [ "$DEMO_CONTROLLER" = 1 ]; then
     DEMO_STEPS=(topology plan_arrival ctl_drain ctl_resume ctl_sigterm
         ctl_api)
     [ "$DEMO_FAILOVER" = 1 ] && DEMO_STEPS+=(ctl_failover)
+    [ "${DEMO_CAPTURE:-1}" = 1 ] && DEMO_STEPS+=(client_view)
 fi
 declare -A STEP_TITLE=(
     [topology]="topology: 3 gateways, 3 clients, one anycast address"
@@ -174,6 +190,7 @@ declare -A STEP_TITLE=(
     [ctl_sigterm]="gateway 3 drains itself on SIGTERM in cluster mode"
     [ctl_api]="the JSON API read with curl"
     [ctl_failover]="the standby controller takes over the lease"
+    [client_view]="the clients' captures: make-before-break, live targets"
 )
 
 # ---------------------------------------------------------------------------
@@ -283,8 +300,8 @@ gateway_config()
         | .control_socket = $sock' "$TEMPLATE" >"$dir/agent.json" ||
         return 1
     if [ "$DEMO_CONTROLLER" = 1 ]; then
-        jq --arg redis "$CTL_ADDR:$REDIS_PORT" --arg user "$REDIS_USER" \
-            --arg pw "$LAB_DIR/ctl/redis.password" --arg id "$gw" '
+        jq --arg redis "$CTL_ADDR:$REDIS_PORT" --arg user "$REDIS_AGENT_USER" \
+            --arg pw "$LAB_DIR/ctl/redis-agent.password" --arg id "$gw" '
             .cluster = { redis: $redis, user: $user, password_file: $pw,
                 gateway_id: $id, report_interval: "500ms",
                 plan_reread_interval: "1s", move_poll_interval: "100ms" }' \
@@ -321,7 +338,8 @@ client_config()
     # that handled the REDIRECT still has the IKE SA checked out.  charon
     # then retransmits the request, by default after 4 s, so the demo's
     # clients use 1 s.
-    sw_setup "$cli" "$cli" --libipsec --conf 'retransmit_timeout = 1.0' ||
+    sw_setup "$cli" "$cli" --libipsec --ike-log "$CLIENT_IKE_LOG" \
+        --conf 'retransmit_timeout = 1.0' ||
         return 1
     for conn in ${CLI_CONNS[$cli]}; do
         id=$conn@example.net
@@ -642,6 +660,9 @@ step_topology()
         sw_start "$cli" || return 1
         sw_load "$cli" || return 1
     done
+    if [ "$DEMO_CAPTURE" = 1 ] && [ "$DEMO_CONTROLLER" = 1 ]; then
+        view_start || return 1
+    fi
 
     local rc=0
     check "each gateway has its unicast address and $ANYCAST on lo" \
@@ -657,7 +678,7 @@ step_topology()
             check_nat_router || rc=1
     fi
     if [ "$DEMO_CONTROLLER" = 1 ]; then
-        check "Redis asks for AUTH and lets the ikeshift user in" \
+        check "Redis asks for AUTH and lets the $REDIS_USER user in" \
             check_redis_acl || rc=1
         check "the controller leads and lists the 3 gateways as live" \
             check_cluster_live || rc=1
@@ -922,6 +943,7 @@ step_drain()
 # The controller story (DEMO_CONTROLLER=1)
 
 . "$HERE/cluster.sh"
+. "$HERE/clientview.sh"
 
 # ---------------------------------------------------------------------------
 # Cleanup and main
@@ -939,6 +961,9 @@ demo_cleanup()
     [ "$DEMO_CLEANED" = 0 ] || return "$status"
     DEMO_CLEANED=1
     exec 1>&8 2>&9
+    if [ -f "${LAB_DIR:-/nonexistent}/demo/plan-sampler.pid" ]; then
+        kill "$(cat "$LAB_DIR/demo/plan-sampler.pid")" 2>/dev/null
+    fi
     for gw in "${GATEWAYS[@]}"; do
         if ag_alive "$gw" 2>/dev/null; then
             pid=$(cat "$(ag_dir "$gw")/pid")

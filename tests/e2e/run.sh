@@ -7,8 +7,13 @@
 # and 77 (skip) without root.  The output of each story is kept in
 # E2E_LOG_DIR (default: a new directory under /tmp, printed at the end).
 #
-# Environment: IKESHIFT_BIN as for the demo; E2E_STORIES="controller" or
-# "static" runs one story only.
+# The controller story includes the clients' view (DEMO_CAPTURE=1,
+# deploy/lab/clientview.sh): tshark captures on the clients, checked for
+# make-before-break and for REDIRECTs that name gateways active in the
+# plan of that moment.
+#
+# Environment: IKESHIFT_BIN and the DEMO_* switches as for the demo;
+# E2E_STORIES="controller" or "static" runs one story only.
 
 set -u
 
@@ -31,7 +36,8 @@ for story in ${E2E_STORIES:-controller static}; do
     *) echo "e2e: unknown story '$story'" >&2; exit 2 ;;
     esac
     t0=$(date +%s)
-    DEMO_CONTROLLER=$flag "$DEMO" >"$log_dir/$story.log" 2>&1
+    DEMO_CAPTURE=${DEMO_CAPTURE:-1} DEMO_CONTROLLER=$flag "$DEMO" \
+        >"$log_dir/$story.log" 2>&1
     status=$?
     result=ok
     [ "$status" = 0 ] || { result=FAIL; rc=1; }
