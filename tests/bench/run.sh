@@ -468,7 +468,7 @@ if command -v gnuplot >/dev/null; then
     done
     PNG=${RESULT%.json}.png
     gnuplot <<EOF
-set terminal pngcairo size 900,600
+set terminal pngcairo noenhanced size 900,600
 set output "$PNG"
 set title "IKE_SA_INIT answered per second, loopback, server on one core"
 set xlabel "offered IKE_SA_INIT requests per second"
