@@ -163,8 +163,10 @@ demo: deps
 	IKESHIFT_BIN=$(CURDIR)/$(BUILD)/bin deploy/lab/demo.sh
 
 # The demo's stories as assertions, from the clients' own view (root).
-e2e: all
+e2e: all $(BUILD)/bench/flood_init
 	IKESHIFT_BIN=$(CURDIR)/$(BUILD)/bin tests/e2e/run.sh
+	IKESHIFT_BIN=$(CURDIR)/$(BUILD)/bin \
+	    FLOOD_INIT=$(CURDIR)/$(BUILD)/bench/flood_init tests/e2e/failover.sh
 
 check: deps
 	$(MAKE) all $(UNIT)
