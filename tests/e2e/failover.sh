@@ -10,8 +10,8 @@
 #   1  cluster start: one leader, the plan lists gw1-gw3, every agent
 #      applied it
 #   2  SIGKILL of an agent: the gateway leaves the plan that the other
-#      agents applied within 3.5 s (worst of 10 trials)
-#   3  redis-server SIGKILLed for 10 s, restarted from its append-only
+#      agents applied within 3.5 s (worst of 20 trials)
+#   3  redis-server SIGKILLed for 30 s, restarted from its append-only
 #      file: the agents keep serving, and a new plan is applied by every
 #      agent within 2 s of Redis' return
 #   4  CLIENT KILL TYPE pubsub: the agents apply the next plan within their
@@ -26,7 +26,7 @@
 #   8  every daemon still runs at the end
 # The last line is "e2e-failover: N passed, N failed"; the exit status is
 # 0 only if every check passed.  The whole run is bounded by
-# FAILOVER_TIME_LIMIT seconds (default 230).
+# FAILOVER_TIME_LIMIT seconds (default 300).
 #
 # Environment: IKESHIFT_BIN (default build/bin) holds ikeshift-agent and
 # ikeshift-controller, FLOOD_INIT (default build/bench/flood_init) is the
@@ -39,13 +39,13 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 BIN=${IKESHIFT_BIN:-$TOP/build/bin}
 FLOOD=${FLOOD_INIT:-$TOP/build/bench/flood_init}
-TIME_LIMIT=${FAILOVER_TIME_LIMIT:-230}
+TIME_LIMIT=${FAILOVER_TIME_LIMIT:-300}
 
-# The target case is a Redis outage of 30 s.  10 s keeps the run short and
-# is still longer than every lease and report TTL of this cluster.
-REDIS_OUTAGE_S=10
+# A Redis outage of 30 s, far longer than every lease and report TTL of
+# this cluster.
+REDIS_OUTAGE_S=${FAILOVER_REDIS_OUTAGE_S:-30}
 REMOVAL_LIMIT_MS=3500
-REMOVAL_TRIALS=10
+REMOVAL_TRIALS=${FAILOVER_REMOVAL_TRIALS:-20}
 RESUME_LIMIT_MS=2000
 TAKEOVER_LIMIT_MS=8000
 LEASE_TTL_MS=5000
@@ -626,14 +626,27 @@ check_redis_outage()
         ok=0
     fi
     sleep_until "$((t_kill + REDIS_OUTAGE_S * 1000))"
+    # An agent keeps its last plan until the plan expires, then accepts
+    # every new client (fail open).  Either way no client is rejected, so
+    # the expiry is reported, not failed; it happens when the outage
+    # outlasts the plan lifetime (planner.plan_ttl, 30 s here).
     for ((n = 0; n < ${#GATEWAYS[@]}; n++)); do
         gw=${GATEWAYS[n]}
         if log_since "$gw" "${lines[n]}" |
             grep -q 'no valid plan, accepting every new client'; then
-            notes+=("$gw dropped its plan during the outage")
-            ok=0
+            notes+=("$gw failed open after its plan expired")
         fi
     done
+    # The first probe's half-open SAs may make the agent ask for cookies
+    # now, which a client answers; only a request left unanswered counts.
+    flood_one gw1
+    if [ "$(jq '.none + .other' <<<"$FLOOD_TEXT" \
+        2>/dev/null)" = 0 ]; then
+        notes+=("gw1 replies at the end of the outage: $FLOOD_TEXT")
+    else
+        notes+=("gw1 IKE_SA_INIT at the end of the outage failed: $FLOOD_TEXT")
+        ok=0
+    fi
     redis_start || {
         CHECK_TEXT="redis-server did not restart"
         return 1
@@ -653,8 +666,8 @@ check_redis_outage()
         sleep 0.05
     done
     REDIS_RESUME_MS=$dt_new
-    CHECK_TEXT="outage ${REDIS_OUTAGE_S} s (shortened from the 30 s target"
-    CHECK_TEXT+=" case); control sockets that answered during the outage:"
+    CHECK_TEXT="outage ${REDIS_OUTAGE_S} s;"
+    CHECK_TEXT+=" control sockets that answered during the outage:"
     CHECK_TEXT+=" $sockets/${#GATEWAYS[@]};"
     CHECK_TEXT+=" epoch before $e0 term $t0; every agent applied a newer"
     CHECK_TEXT+=" epoch $dt_new ms after Redis answered PING (limit"
