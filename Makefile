@@ -179,13 +179,16 @@ asan:
 	$(MAKE) BUILD=build/asan CC=$(CLANG) OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    all build/asan/tests/unit-tests
-	@# Criterion counts a test as passed when its worker leaks, so the
-	@# log is searched for sanitizer reports as well.
-	set -o pipefail; ASAN_OPTIONS=detect_leaks=1 \
+	@# Criterion counts a test as passed when its worker leaks, so leak
+	@# reports are found in the log instead of exit codes: those printed
+	@# before the summary line come from test workers.  Criterion 2.4's
+	@# runner leaks one allocation of its own at exit, after that line,
+	@# which is not searched (hence LSan's exitcode=0).
+	set -o pipefail; ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=exitcode=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1 \
 	    build/asan/tests/unit-tests --jobs 2 2>&1 | tee build/asan/unit.log
-	@if grep -q 'ERROR: LeakSanitizer\|SUMMARY: .*Sanitizer' \
-	    build/asan/unit.log; then \
+	@if sed '/Synthesis: Tested/,$$d' build/asan/unit.log | \
+	    grep -q 'ERROR: LeakSanitizer\|SUMMARY: .*Sanitizer'; then \
 	    echo "asan: sanitizer reports in build/asan/unit.log" >&2; exit 1; \
 	fi
 
