@@ -37,10 +37,10 @@ struct cluster_link;
 
 /* Settings, all borrowed for the life of the link. */
 /*
- * Where the reported CPU load comes from.  The agent runs one event-loop
- * thread, so by default it reports that thread's own share of one core:
- * the host-wide busiest core also counts other programs, and several
- * gateways sharing one machine would all look busy.
+ * Source of the reported CPU load.  The agent runs one event-loop thread,
+ * so by default it reports that thread's share of one core.  The host-wide
+ * busiest core also counts other programs, so several gateways sharing one
+ * machine would all look busy.
  */
 enum cluster_cpu_source {
     CLUSTER_CPU_PROCESS,    /* the agent's CPU time over wall time */

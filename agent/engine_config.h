@@ -127,7 +127,7 @@ engine_config_parse_esp(const char *text, struct engine_esp_proposal *prop,
 
 /*
  * Decodes a PSK as the configuration writes it: ASCII text as is, or
- * "0x" and an even number of hex digits (RFC 7296 2.15 asks for both).
+ * "0x" and an even number of hex digits (RFC 7296 2.15 requires both).
  * Returns the key length, or -EINVAL for bad hex or an empty key, or
  * -ENOSPC beyond cap octets.
  */

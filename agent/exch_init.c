@@ -187,7 +187,7 @@ client_redirect_allowed(struct ike_engine *e, const struct sockaddr *peer,
 
 /*
  * Asks the policy and sends the REDIRECT.  Returns true when the request
- * was answered (redirected or dropped) and must not be served.
+ * was handled (redirected or dropped) and must not be served.
  */
 static bool
 init_redirect(struct ike_engine *e, const struct engine_rx *rx,
@@ -219,7 +219,7 @@ init_redirect(struct ike_engine *e, const struct engine_rx *rx,
         engine_count(e, ENGINE_CTR_REDIRECT_CLIENT_LIMIT);
         if (log_enabled(LOG_LEVEL_DEBUG)) {
             engine_addr_text(rx->peer, peer, sizeof(peer));
-            log_debug("ike", "redirect refused, client over its bound; "
+            log_debug("ike", "redirect skipped, client over its limit; "
                 "peer=%s", peer);
         }
         return false;
@@ -532,7 +532,8 @@ fail:
     OPENSSL_cleanse(nr, sizeof(nr));
 }
 
-/* Answers a repeated IKE_SA_INIT from its half-open SA; true if found. */
+/* Resends the cached response to a repeated IKE_SA_INIT from its half-open
+ * SA.  Returns true if one was found. */
 static bool
 init_retransmit(struct ike_engine *e, const struct engine_rx *rx,
     const uint8_t digest[IKE_SA_DIGEST_LEN])

@@ -52,7 +52,7 @@ struct policy_plan_stats {
     uint64_t redirects;         /* REDIRECT verdicts at IKE_SA_INIT */
 };
 
-/* The drain that the current plan asks of this gateway. */
+/* The drain that the current plan requests of this gateway. */
 struct policy_plan_drain {
     uint32_t pace_per_s;
     uint64_t deadline_at_ms;    /* wall clock */

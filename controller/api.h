@@ -75,7 +75,7 @@ typedef int api_redirect_fn(void *ctx, const struct api_redirect *req,
  */
 typedef int api_metrics_fn(void *ctx, char **text, char *msg);
 
-/* A NULL callback makes its route answer 501. */
+/* A NULL callback makes its route return 501. */
 struct api_backend {
     void *ctx;
     api_get_cluster_fn *get_cluster;

@@ -401,7 +401,7 @@ ctl_backend_set_leading(struct ctl_backend *b, bool leading)
 
 
 /* API callbacks.  Reads work on every controller; changes need the
- * leader, so a standby answers them with -EAGAIN (503). */
+ * leader, so a standby rejects them with -EAGAIN (503). */
 
 static int
 ctl_need_leader(const struct ctl_backend *b, char *msg)
@@ -541,7 +541,7 @@ ctl_api_get_plan(void *ctx, json_t **out, char *msg)
     int rc;
 
     /* TODO: a standby has no plan of its own and does not read the
-     * stored one, so GET /v1/plan answers 503 there. */
+     * stored one, so GET /v1/plan returns 503 there. */
     if ((rc = ctl_need_leader(b, msg)) < 0)
         return rc;
     if (p == NULL) {

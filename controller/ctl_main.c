@@ -1,6 +1,6 @@
 /*
  * ikeshiftctl: the operator's command-line client for the controller's
- * HTTP API.  Exit status: 0 success, 1 the API answered with an error,
+ * HTTP API.  Exit status: 0 success, 1 the API returned an error,
  * 2 usage error, 3 the controller could not be reached.
  */
 #include <arpa/inet.h>
@@ -102,7 +102,7 @@ ctl_read_token_file(struct ctl *ctl, const char *path)
 }
 
 /*
- * Sends one request and parses the JSON answer into *out.  Returns 0, or
+ * Sends one request and parses the JSON response into *out.  Returns 0, or
  * the exit status after printing the error.
  */
 static int
@@ -134,7 +134,7 @@ ctl_call(struct ctl *ctl, const char *method, const char *path,
         return EXIT_API_ERROR;
     }
     if (j == NULL) {
-        fprintf(stderr, "ikeshiftctl: %s %s: the answer is not JSON\n",
+        fprintf(stderr, "ikeshiftctl: %s %s: the response is not JSON\n",
             method, path);
         http_client_free(&resp);
         return EXIT_API_ERROR;
@@ -204,7 +204,7 @@ ctl_print_cell(const json_t *obj, const char *key, int width)
     printf("%-*s ", width, text);
 }
 
-/* Prints the {"gateways": [...]} answer of GET /v1/gateways as a table. */
+/* Prints the {"gateways": [...]} response of GET /v1/gateways as a table. */
 static void
 ctl_print_gateways(const json_t *answer)
 {
@@ -415,6 +415,19 @@ out:
     return rc;
 }
 
+/* Returns the JSON key of a `move` option character, or NULL. */
+static const char *
+move_option_key(int c)
+{
+    switch (c) {
+    case 'p':   return "peer";
+    case 'i':   return "identity";
+    case 's':   return "spi";
+    case 't':   return "target";
+    default:    return NULL;
+    }
+}
+
 static int
 ctl_cmd_move(struct ctl *ctl, int argc, char **argv)
 {
@@ -433,8 +446,8 @@ ctl_cmd_move(struct ctl *ctl, int argc, char **argv)
 
     optind = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        const char *key = c == 'p' ? "peer" : c == 'i' ? "identity"
-            : c == 's' ? "spi" : c == 't' ? "target" : NULL;
+        const char *key = move_option_key(c);
+
         if (key == NULL)
             goto out;
         if (c == 't')

@@ -2,7 +2,7 @@
  * HTTP/1.1 server for the controller's API, on a libuv loop.  Requests are
  * parsed with llhttp; the server enforces the limits of struct
  * http_server_config (header and body size, connections, idle and request
- * timeouts, requests per connection) and answers their violations itself.
+ * timeouts, requests per connection) and responds to violations itself.
  * Every complete request goes to one handler function, which fills the
  * response synchronously.  TLS runs through OpenSSL over memory BIOs when a
  * certificate and key are configured.
@@ -48,7 +48,7 @@ struct http_request {
     const char *peer;           /* "address:port" of the client */
 };
 
-/* The handler's answer.  The server frees `body` with free(). */
+/* The handler's response.  The server frees `body` with free(). */
 struct http_response {
     int status;
     const char *content_type;   /* static string; NULL for no body type */
@@ -114,7 +114,7 @@ http_status_reason(int status);
  * Request reader: llhttp plus the limits on one byte stream.  It calls the
  * handler for every complete request and the emit function with every
  * serialized response, in request order, so pipelined requests get their
- * answers in order.
+ * responses in order.
  */
 typedef int http_emit_fn(void *ctx, const char *data, size_t len);
 

@@ -74,7 +74,7 @@ maglev_lookup2(const struct maglev_table *table, const void *key,
 /*
  * Chooses between two candidates by power of two choices: returns
  * `second` when loads[first] exceeds loads[second] by more than
- * `margin_permille`, else `first`.  `loads` (read only) holds the loads
+ * `margin_permille`, else `first`.  `loads` (read only) contains the loads
  * of the targets in permille, indexed like the targets[] of the table.
  */
 size_t

@@ -638,7 +638,7 @@ check_redis_outage()
         fi
     done
     # The first probe's half-open SAs may make the agent ask for cookies
-    # now, which a client answers; only a request left unanswered counts.
+    # now, which a client returns; only a request left unanswered counts.
     flood_one gw1
     if [ "$(jq '.none + .other' <<<"$FLOOD_TEXT" \
         2>/dev/null)" = 0 ]; then
