@@ -292,6 +292,11 @@ agent_fill_report(void *arg, struct cluster_report *r)
         engine_counter_get(e, ENGINE_CTR_REDIRECT_AUTH) +
         engine_counter_get(e, ENGINE_CTR_REDIRECT_MIDSESSION);
     r->sas_established = engine_counter_get(e, ENGINE_CTR_SA_ESTABLISHED);
+    /* The controller leaves a gateway whose IDr differs from the
+     * cluster's out of every plan. */
+    if (cluster_identity_format(ec->local_id_type, ec->local_id,
+        ec->local_id_len, r->identity, sizeof(r->identity)) < 0)
+        r->identity[0] = '\0';
     for (int c = ENGINE_CTR_RX_DROP_PARSE; c <= ENGINE_CTR_RX_DROP_FRAGMENT;
         c++)
         drops += engine_counter_get(e, (enum engine_counter)c);

@@ -310,6 +310,36 @@ ctl_seen_cmp(const void *a, const void *b)
         ((const struct ctl_seen *)b)->gateway_id);
 }
 
+/* Stores one report, and logs when a gateway starts or stops presenting
+ * an identity other than the cluster's. */
+static void
+ctl_store_report(struct ctl_backend *b, const struct cluster_report *r,
+    uint64_t now_ms)
+{
+    const struct gwreg_entry *e = gwreg_get(b->reg, r->gateway_id);
+    bool was_ok = e == NULL || !e->live || e->identity_ok;
+    char shown[72];
+
+    if (gwreg_update_report(b->reg, r, now_ms) < 0) {
+        log_error("controller", "report not stored; gateway=%s",
+            r->gateway_id);
+        return;
+    }
+    e = gwreg_get(b->reg, r->gateway_id);
+    if (e == NULL || e->identity_ok == was_ok)
+        return;
+    log_escape_str(shown, sizeof(shown), r->identity);
+    if (!e->identity_ok)
+        log_warn("controller", "gateway presents another identity than the"
+            " cluster; left out of every plan; gateway=%s identity=\"%s\""
+            " cluster_identity=\"%s\"", r->gateway_id,
+            r->identity[0] != '\0' ? shown : "(none reported)",
+            b->cfg.registry.identity);
+    else
+        log_notice("controller", "gateway presents the cluster identity"
+            " again; gateway=%s", r->gateway_id);
+}
+
 static void
 ctl_feed_reports(struct ctl_backend *b, const struct cluster_report *r,
     size_t n, uint64_t now_ms)
@@ -338,9 +368,7 @@ ctl_feed_reports(struct ctl_backend *b, const struct cluster_report *r,
         /* Unchanged since the last read: live or expired, it is no news. */
         if (old != NULL && old->sent_at_ms == r[i].sent_at_ms)
             continue;
-        if (gwreg_update_report(b->reg, &r[i], now_ms) < 0)
-            log_error("controller", "report not stored; gateway=%s",
-                r[i].gateway_id);
+        ctl_store_report(b, &r[i], now_ms);
     }
     free(b->seen);
     b->seen = next;
@@ -468,6 +496,8 @@ ctl_gateway_json(struct ctl_backend *b, const struct gwreg_entry *e,
             json_integer(e->report.capacity));
         json_object_set_new(j, "plan_epoch",
             json_integer((json_int_t)e->report.plan_epoch));
+        json_object_set_new(j, "identity", json_string(e->report.identity));
+        json_object_set_new(j, "identity_ok", json_boolean(e->identity_ok));
     }
     if (addr != NULL)
         json_object_set_new(j, "address", json_string(addr));
@@ -695,6 +725,11 @@ ctl_api_redirect(void *ctx, const struct api_redirect *req, json_t **out,
         snprintf(msg, API_MESSAGE_MAX, "target %s is not a live active "
             "gateway", req->target);
         return target == NULL ? -ENOENT : -EBUSY;
+    }
+    if (!target->identity_ok) {
+        snprintf(msg, API_MESSAGE_MAX, "target %s presents identity %.64s, "
+            "not the cluster's", req->target, target->report.identity);
+        return -EBUSY;
     }
     snprintf(move_id, sizeof(move_id), "m%" PRIu64 "-%" PRIu64, f.term,
         ++b->move_seq);

@@ -147,6 +147,32 @@ ctl_config_read_planner(struct ctl_config *c, struct config_obj *root)
         3600000);
 }
 
+/* "identity": the IDr every gateway presents, in the agent's form. */
+static void
+ctl_config_read_identity(struct ctl_config *c, struct config_obj *root)
+{
+    static const char *const types[] = {
+        "fqdn", "email", "ipv4", "ipv6", "key-id", NULL,
+    };
+    struct config_obj *o;
+    const char *value = NULL;
+    int type = 0;
+
+    if (!config_obj_has_key(root, "identity"))
+        return;
+    o = config_get_object(root, "identity", CONFIG_REQUIRED);
+    config_get_enum(o, "type", 0, 0, types, &type);
+    if (config_get_string(o, "value", CONFIG_REQUIRED | CONFIG_NONEMPTY, "",
+        255, &value) != 0 || value == NULL)
+        return;
+    if (cluster_identity_from_config(types[type], value, c->registry.identity,
+        sizeof(c->registry.identity)) < 0)
+        config_obj_error(o, "value", "invalid %s identity \"%s\"%s",
+            types[type], value, type >= 2 && type <= 3 ?
+            ": expected an address" : ": expected printable ASCII without"
+            " spaces");
+}
+
 static void
 ctl_config_read_root(struct ctl_config *c, struct config_obj *root)
 {
@@ -185,6 +211,7 @@ ctl_config_load(const char *path, FILE *errors)
     ctl_config_read_lease(c, root);
     ctl_config_read_api(c, root);
     ctl_config_read_planner(c, root);
+    ctl_config_read_identity(c, root);
     if (c->loop_ms >= c->lease_ttl_ms)
         config_obj_error(root, "loop_interval", "must be below lease.ttl"
             " (%u ms)", (unsigned)c->lease_ttl_ms);

@@ -212,15 +212,20 @@ ctl_print_gateways(const json_t *answer)
     size_t i;
     json_t *gw;
 
-    printf("%-24s %-12s %-5s %-8s %-8s %-6s %s\n", "GATEWAY", "ADMIN",
-        "LIVE", "IKE_SAS", "CAPACITY", "LOAD", "DRAIN");
+    printf("%-24s %-12s %-5s %-8s %-8s %-6s %-8s %s\n", "GATEWAY", "ADMIN",
+        "LIVE", "IKE_SAS", "CAPACITY", "LOAD", "IDENTITY", "DRAIN");
     json_array_foreach(list, i, gw) {
+        const json_t *id_ok = json_object_get(gw, "identity_ok");
+
         ctl_print_cell(gw, "gateway_id", 24);
         ctl_print_cell(gw, "admin", 12);
         ctl_print_cell(gw, "live", 5);
         ctl_print_cell(gw, "ike_sas", 8);
         ctl_print_cell(gw, "capacity", 8);
         ctl_print_cell(gw, "load", 6);
+        /* A gateway with another identity gets no clients: say so. */
+        printf("%-8s ", !json_is_boolean(id_ok) ? "-" :
+            json_is_true(id_ok) ? "ok" : "WRONG");
         ctl_print_cell(json_object_get(gw, "drain"), "state", 0);
         putchar('\n');
     }

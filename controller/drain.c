@@ -120,7 +120,7 @@ drain_random_signed(struct drain *d)
 static bool
 drain_is_peer(const struct drain *d, const struct gwreg_entry *e)
 {
-    return e->live && e->admin == CLUSTER_ADMIN_ACTIVE &&
+    return e->live && e->admin == CLUSTER_ADMIN_ACTIVE && e->identity_ok &&
         e->report.state == CLUSTER_AGENT_SERVING &&
         strcmp(e->gateway_id, d->gateway_id) != 0;
 }

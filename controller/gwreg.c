@@ -145,14 +145,21 @@ gwreg_update_report(struct gwreg *reg, const struct cluster_report *report,
     uint64_t now_ms)
 {
     struct gwreg_entry *e;
-    bool first;
+    bool first, was_ok;
 
     if (!gwreg_id_valid(report->gateway_id))
         return -EINVAL;
     if ((e = gwreg_get_or_add(reg, report->gateway_id)) == NULL)
         return -ENOMEM;
     first = !e->live;
+    was_ok = e->identity_ok;
     e->report = *report;
+    e->identity_ok = reg->cfg.identity[0] == '\0' ||
+        cluster_identity_equal(reg->cfg.identity, report->identity);
+    /* A gateway whose identity was fixed comes back like one that
+     * returns: gradually. */
+    if (!first && !was_ok && e->identity_ok)
+        gwreg_start_slow_start(reg, e, now_ms);
     gwreg_smooth_load(reg, e, first, now_ms);
     if (first) {
         e->live = true;

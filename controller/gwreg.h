@@ -28,6 +28,9 @@
 struct gwreg_config {
     uint32_t expire_after_ms;   /* GWREG_EXPIRE_AFTER_MS when 0 */
     uint32_t load_tau_ms;       /* GWREG_LOAD_TAU_MS when 0 */
+    /* The identity every gateway must present, as cluster_identity_
+     * format() writes it; "" accepts any. */
+    char identity[CLUSTER_IDENTITY_TEXT_MAX + 1];
 };
 
 /* One gateway.  `live` is false for an entry that only keeps an operator's
@@ -42,6 +45,9 @@ struct gwreg_entry {
     double load;                    /* EWMA of load_instant, 0..1+ */
     enum cluster_admin_state admin;
     uint64_t slow_start_at_ms;      /* 0 when not ramping */
+    /* False while the live report names an identity other than the
+     * cluster's: no plan, drain or move sends clients there. */
+    bool identity_ok;
 };
 
 struct gwreg;
@@ -60,8 +66,9 @@ void
 gwreg_free(struct gwreg *reg);
 
 /*
- * Stores a report read at `now_ms` (the report is copied) and updates the
- * gateway's smoothed load.  A gateway that was not live starts slow start
+ * Stores a report read at `now_ms` (the report is copied), updates the
+ * gateway's smoothed load and sets identity_ok from the report's identity;
+ * a gateway whose identity becomes right again starts slow start.  A gateway that was not live starts slow start
  * unless the registry is still in its start-up window.  Returns 0, -EINVAL
  * for an empty gateway id, or -ENOMEM.
  */

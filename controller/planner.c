@@ -209,7 +209,7 @@ planner_collect(struct planner *p, const struct gwreg *reg, uint64_t now_ms)
         c->e = e;
         c->address = planner_client_address(&e->report);
         c->load_permille = planner_permille(e->load);
-        c->eligible = e->admin == CLUSTER_ADMIN_ACTIVE &&
+        c->eligible = e->admin == CLUSTER_ADMIN_ACTIVE && e->identity_ok &&
             e->report.state == CLUSTER_AGENT_SERVING &&
             e->report.capacity > 0 && c->address != NULL &&
             e->load < p->cfg.accept_threshold;

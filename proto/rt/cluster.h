@@ -17,6 +17,9 @@
 #define CLUSTER_MAX_ADDRS       8       /* unicast addresses per gateway */
 #define CLUSTER_MAX_TARGETS     64      /* redirect targets per gateway */
 #define CLUSTER_FORMAT_VERSION  1
+/* An IKE identity as text, "type:value" (cluster_identity_format()); a
+ * key-id of 255 octets takes 7 + 510 characters. */
+#define CLUSTER_IDENTITY_TEXT_MAX 520
 
 /* Operator intent for one gateway, kept by the controller. */
 enum cluster_admin_state {
@@ -53,6 +56,9 @@ struct cluster_report {
     char unicast[CLUSTER_MAX_ADDRS][CLUSTER_ADDR_TEXT_MAX + 1];
     char public_addr[CLUSTER_ADDR_TEXT_MAX + 1];  /* after NAT, or "" */
     char anycast[CLUSTER_ADDR_TEXT_MAX + 1];      /* or "" */
+    /* The IDr the gateway presents, as cluster_identity_format() writes
+     * it; "" from an agent that does not report it. */
+    char identity[CLUSTER_IDENTITY_TEXT_MAX + 1];
     /* Counters since the agent started. */
     uint64_t redirects_sent;
     uint64_t sas_established;
@@ -124,6 +130,43 @@ cluster_id_is_valid(const char *s, size_t len, bool allow_empty);
 bool
 cluster_addr_is_valid(const char *s, size_t len, int flags);
 
+/*
+ * Writes the IKE identity of `type` (IKE_ID_FQDN, IKE_ID_RFC822_ADDR,
+ * IKE_ID_IPV4_ADDR, IKE_ID_IPV6_ADDR or IKE_ID_KEY_ID) and data[0..len)
+ * as "fqdn:vpn.example.net", "email:a@example.net", "ipv4:198.51.100.1",
+ * "ipv6:2001:db8::1" or "key-id:" and lower-case hex, the type names of
+ * the agent's configuration.  Returns 0, or -EINVAL for another type, a
+ * value that is empty, of the wrong length or not printable, or text that
+ * does not fit in out[0..size).
+ */
+int
+cluster_identity_format(uint8_t type, const uint8_t *data, size_t len,
+    char *out, size_t size);
+
+/*
+ * Writes the text of an identity given as configured: a type name of the
+ * list above and its value (for key-id, the octets of `value` itself, as
+ * the agent reads it).  An IPv4 or IPv6 value is written in the form
+ * inet_ntop() gives, so "2001:DB8:0::1" and "2001:db8::1" agree.  Returns
+ * 0 or -EINVAL.
+ */
+int
+cluster_identity_from_config(const char *type, const char *value, char *out,
+    size_t size);
+
+/* Returns true if s[0..len) is text that cluster_identity_format() can
+ * write; "" is valid when `allow_empty` is set. */
+bool
+cluster_identity_is_valid(const char *s, size_t len, bool allow_empty);
+
+/*
+ * Returns true if identity texts `a` and `b` name the same identity: the
+ * same type, and the same value, without regard to case for fqdn and
+ * email (DNS names compare that way, RFC 4343).
+ */
+bool
+cluster_identity_equal(const char *a, const char *b);
+
 /* Returns the wire name of a state, or NULL for a value outside the enum. */
 const char *
 cluster_admin_state_name(enum cluster_admin_state state);
@@ -152,6 +195,7 @@ enum cluster_text_kind {
     CLUSTER_TEXT_ID_OR_EMPTY,
     CLUSTER_TEXT_ADDR,          /* cluster_addr_is_valid() with addr_flags */
     CLUSTER_TEXT_SHA256_OR_EMPTY,   /* 64 lower-case hex digits, or "" */
+    CLUSTER_TEXT_IDENTITY_OR_EMPTY, /* cluster_identity_is_valid(), or "" */
 };
 
 #define CLUSTER_ADDR_EMPTY  0x04    /* CLUSTER_TEXT_ADDR: "" is allowed */

@@ -232,6 +232,9 @@ cluster_text_expected(enum cluster_text_kind kind, int addr_flags)
         return "0-63 characters of A-Z a-z 0-9 . _ -";
     case CLUSTER_TEXT_SHA256_OR_EMPTY:
         return "64 lower-case hex digits or \"\"";
+    case CLUSTER_TEXT_IDENTITY_OR_EMPTY:
+        return "an identity \"TYPE:VALUE\" (fqdn, email, ipv4, ipv6," \
+            " key-id) or \"\"";
     case CLUSTER_TEXT_ADDR:
         break;
     }
@@ -262,6 +265,8 @@ cluster_text_is_valid(const char *s, size_t len, enum cluster_text_kind kind,
             if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
                 return false;
         return true;
+    case CLUSTER_TEXT_IDENTITY_OR_EMPTY:
+        return cluster_identity_is_valid(s, len, true);
     case CLUSTER_TEXT_ADDR:
         if (len == 0)
             return (addr_flags & CLUSTER_ADDR_EMPTY) != 0;
@@ -465,8 +470,17 @@ report_read_addrs(const json_t *root, struct cluster_report *r, char *err,
         CLUSTER_TEXT_ADDR, CLUSTER_ADDR_IP | CLUSTER_ADDR_EMPTY,
         r->public_addr, sizeof(r->public_addr), err, err_size) < 0)
         return -EINVAL;
-    return cluster_json_get_text(root, "report", "anycast", CLUSTER_TEXT_ADDR,
+    if (cluster_json_get_text(root, "report", "anycast", CLUSTER_TEXT_ADDR,
         CLUSTER_ADDR_IP | CLUSTER_ADDR_EMPTY, r->anycast, sizeof(r->anycast),
+        err, err_size) < 0)
+        return -EINVAL;
+    /* Optional: an agent that predates it reports no identity. */
+    if (json_object_get(root, "identity") == NULL) {
+        r->identity[0] = '\0';
+        return 0;
+    }
+    return cluster_json_get_text(root, "report", "identity",
+        CLUSTER_TEXT_IDENTITY_OR_EMPTY, 0, r->identity, sizeof(r->identity),
         err, err_size);
 }
 
@@ -592,7 +606,9 @@ report_build(const struct cluster_report *r, json_t *root, char *err,
         (ret = report_put_text(root, "public_addr", r->public_addr,
         sizeof(r->public_addr))) < 0 ||
         (ret = report_put_text(root, "anycast", r->anycast,
-        sizeof(r->anycast))) < 0)
+        sizeof(r->anycast))) < 0 ||
+        (ret = report_put_text(root, "identity", r->identity,
+        sizeof(r->identity))) < 0)
         goto text_error;
     for (size_t i = 0; i < REPORT_N_UINT; i++) {
         const struct report_uint_field *f = &report_uint_fields[i];

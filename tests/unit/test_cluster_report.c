@@ -25,6 +25,7 @@ static const char good_report[] =
     "\"config_hash\":\"" HASH "\","
     "\"unicast\":[\"198.51.100.3\",\"2001:db8:1::3\"],"
     "\"public_addr\":\"203.0.113.9\",\"anycast\":\"203.0.113.1\","
+    "\"identity\":\"fqdn:vpn.example.net\","
     "\"redirects_sent\":7,\"sas_established\":130,\"drops\":2}";
 
 /*
@@ -79,6 +80,7 @@ Test(cluster_report, parses_every_field)
     cr_expect_str_eq(r.unicast[1], "2001:db8:1::3");
     cr_expect_str_eq(r.public_addr, "203.0.113.9");
     cr_expect_str_eq(r.anycast, "203.0.113.1");
+    cr_expect_str_eq(r.identity, "fqdn:vpn.example.net");
     cr_expect_eq(r.redirects_sent, 7);
     cr_expect_eq(r.sas_established, 130);
     cr_expect_eq(r.drops, 2);
@@ -162,6 +164,19 @@ Test(cluster_report, encode_rejects_invalid_struct)
         -EINVAL);
     cr_expect_str_eq(err, "report.plan_epoch: invalid value "
         "18446744073709551615, expected 0-9223372036854775807");
+}
+
+Test(cluster_report, reads_report_without_identity_as_empty)
+{
+    char *text = report_with("identity", NULL);
+    struct cluster_report r;
+    char err[CLUSTER_ERR_SIZE];
+
+    memset(&r, 0x55, sizeof(r));
+    cr_assert_eq(cluster_report_parse(text, strlen(text), &r, err,
+        sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(r.identity, "");
+    free(text);
 }
 
 Test(cluster_report, ignores_unknown_keys)
@@ -285,6 +300,13 @@ ParameterizedTestParameters(cluster_report, rejects_bad_field)
           " or \"\"" },
         { "anycast", "null",
           "report.anycast: invalid type null, expected " IP " or \"\"" },
+        { "identity", "\"vpn.example.net\"",
+          "report.identity: invalid value vpn.example.net, expected an "
+          "identity \"TYPE:VALUE\" (fqdn, email, ipv4, ipv6, key-id) or "
+          "\"\"" },
+        { "identity", "5",
+          "report.identity: invalid type integer, expected an identity "
+          "\"TYPE:VALUE\" (fqdn, email, ipv4, ipv6, key-id) or \"\"" },
         { "pool_used", "5000",
           "report.pool_used: invalid value 5000, expected at most "
           "pool_size 4096" },

@@ -38,6 +38,7 @@ struct cb {
     struct ctl_backend *backend;
     struct api_backend api;
     uint32_t ike_sas[3];        /* reported per gateway gw1..gw3 */
+    char identity[3][40];       /* the IDr each reports, "" for none */
     size_t n_gateways;
     struct cluster_plan plan;   /* last plan read back from Redis */
 };
@@ -75,6 +76,7 @@ cb_put_reports(struct cb *t)
         r.n_unicast = 1;
         snprintf(r.unicast[0], sizeof(r.unicast[0]), "198.51.100.%zu",
             i + 1);
+        snprintf(r.identity, sizeof(r.identity), "%s", t->identity[i]);
         cr_assert_eq(cluster_report_encode(&r, &text, err, sizeof(err)), 0,
             "%s", err);
         reply = redisCommand(t->sync, "SET %s %s PX 3000",
@@ -178,6 +180,10 @@ cb_has_move(struct cb *t, const char *arg)
 
 /* The planner's accept threshold for the next cb_init(), 0 for default. */
 static double cb_accept_threshold;
+/* The cluster identity for the next cb_init(), "" for none, and the one
+ * gateway 3 reports. */
+static const char *cb_cluster_identity = "";
+static const char *cb_gw3_identity = "";
 
 static void
 cb_init(struct cb *t, size_t n_gateways)
@@ -192,6 +198,8 @@ cb_init(struct cb *t, size_t n_gateways)
     struct ctl_backend_config bc = { 0 };
 
     bc.planner.accept_threshold = cb_accept_threshold;
+    snprintf(bc.registry.identity, sizeof(bc.registry.identity), "%s",
+        cb_cluster_identity);
 
     memset(t, 0, sizeof(*t));
     log_init("test_controller_backend", 2, LOG_LEVEL_ERROR);
@@ -215,8 +223,11 @@ cb_init(struct cb *t, size_t n_gateways)
     cr_assert_not_null(t->backend);
     ctl_backend_get_api(t->backend, &t->api);
     t->n_gateways = n_gateways;
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < 3; i++) {
         t->ike_sas[i] = 100;
+        snprintf(t->identity[i], sizeof(t->identity[i]), "%s",
+            i == 2 ? cb_gw3_identity : "fqdn:vpn.example.net");
+    }
     cb_put_reports(t);
     uv_timer_start(&t->cycle, cb_cycle_cb, CB_CYCLE_MS, CB_CYCLE_MS);
 }
@@ -491,6 +502,61 @@ Test(controller_backend, redirect_queues_move_on_other_gateways)
     r = redisCommand(t.sync, "XLEN %s", STORE_MOVES_PREFIX "gw2");
     cr_expect_eq(r->integer, 0, "the target got its own move");
     freeReplyObject(r);
+    cb_fini(&t);
+}
+
+/* True when the stored plan exists and gateway 3 is in it. */
+static bool
+cb_plan_has_gw3(struct cb *t, const char *arg)
+{
+    (void)arg;
+    return cb_read_plan(t) && cluster_plan_find_gateway(&t->plan, "gw3") !=
+        NULL;
+}
+
+static void
+cb_wrong_identity_init(void)
+{
+    cb_cluster_identity = "fqdn:vpn.example.net";
+    cb_gw3_identity = "fqdn:vpn.other.example";
+}
+
+Test(controller_backend, gateway_with_other_identity_gets_no_clients,
+    .init = cb_wrong_identity_init)
+{
+    struct cb t;
+    char msg[API_MESSAGE_MAX];
+    struct api_redirect req = { .selector = API_SELECT_PEER,
+        .peer = "198.51.100.77", .target = "gw3" };
+    const struct cluster_plan_gateway *g;
+    json_t *out = NULL;
+
+    cb_init(&t, 3);
+    cb_lead(&t);
+    cr_assert(cb_wait(&t, cb_plan_has_gw3, NULL, 3000));
+    for (size_t i = 0; i < t.plan.n_gateways; i++) {
+        g = &t.plan.gateways[i];
+        for (size_t j = 0; j < g->n_targets; j++)
+            cr_expect_str_neq(g->targets[j].gateway_id, "gw3",
+                "%s names gw3 as a target", g->gateway_id);
+    }
+    g = cluster_plan_find_gateway(&t.plan, "gw3");
+    cr_expect_not(g->accept_new);
+    cr_expect_eq(g->weight, 0);
+    cr_assert_eq(t.api.get_gateway(t.api.ctx, "gw3", &out, msg), 0, "%s",
+        msg);
+    cr_expect(json_is_false(json_object_get(out, "identity_ok")));
+    cr_expect_str_eq(json_string_value(json_object_get(out, "identity")),
+        "fqdn:vpn.other.example");
+    json_decref(out);
+    cr_assert_eq(t.api.get_gateway(t.api.ctx, "gw1", &out, msg), 0, "%s",
+        msg);
+    cr_expect(json_is_true(json_object_get(out, "identity_ok")));
+    json_decref(out);
+    out = NULL;
+    cr_expect_eq(t.api.redirect(t.api.ctx, &req, &out, msg), -EBUSY);
+    cr_expect(strstr(msg, "not the cluster's") != NULL, "%s", msg);
+    json_decref(out);
     cb_fini(&t);
 }
 

@@ -78,6 +78,19 @@ Test(controller_config, fills_defaults_for_minimal_file)
     cr_expect_str_eq(c->api_address, "127.0.0.1");
     cr_expect_null(c->redis_password_file);
     cr_expect_eq(c->planner.plan_ttl_ms, PLANNER_PLAN_TTL_MS);
+    cr_expect_str_eq(c->registry.identity, "");
+    ctl_config_free(c);
+}
+
+Test(controller_config, reads_cluster_identity)
+{
+    char err[1024];
+    struct ctl_config *c = cc_load("{\"controller_id\": \"c1\", "
+        "\"identity\": {\"type\": \"ipv6\", \"value\": \"2001:DB8::9\"}}",
+        err, sizeof(err));
+
+    cr_assert_not_null(c, "%s", err);
+    cr_expect_str_eq(c->registry.identity, "ipv6:2001:db8::9");
     ctl_config_free(c);
 }
 
@@ -100,6 +113,17 @@ static struct cc_bad cc_bad_cases[] = {
     { "{\"controller_id\": \"c\", \"lease_ttl\": \"5s\"}", "unknown key" },
     { "{\"controller_id\": \"c\", \"planner\": "
       "{\"accept_threshold_permille\": 1001}}", "accept_threshold" },
+    { "{\"controller_id\": \"c\", \"identity\": {\"type\": \"ipv4\", "
+      "\"value\": \"vpn.example.net\"}}",
+      "identity.value: invalid ipv4 identity" },
+    { "{\"controller_id\": \"c\", \"identity\": {\"type\": \"dn\", "
+      "\"value\": \"CN=x\"}}", "identity.type" },
+    { "{\"controller_id\": \"c\", \"identity\": {\"type\": \"fqdn\", "
+      "\"value\": \"vpn example\"}}", "identity.value: invalid fqdn" },
+    { "{\"controller_id\": \"c\", \"identity\": {\"type\": \"fqdn\"}}",
+      "identity.value" },
+    { "{\"controller_id\": \"c\", \"identity\": \"vpn.example.net\"}",
+      "identity" },
 };
 
 ParameterizedTestParameters(controller_config, rejects_invalid_file)

@@ -185,6 +185,30 @@ Test(gwreg, starts_slow_start_on_return_to_active)
     cr_assert_eq(gwreg_get(reg, "gw1")->slow_start_at_ms, T0 + 10);
 }
 
+Test(gwreg, checks_identity_and_ramps_up_once_fixed)
+{
+    struct gwreg_config cfg = { 0 };
+    struct cluster_report r = make_report("gw1", 1, 10);
+    const struct gwreg_entry *e;
+
+    gwreg_free(reg);
+    snprintf(cfg.identity, sizeof(cfg.identity), "fqdn:vpn.example.net");
+    reg = gwreg_new(&cfg, 0);
+    cr_assert_not_null(reg);
+    snprintf(r.identity, sizeof(r.identity), "fqdn:vpn.other.example");
+    gwreg_update_report(reg, &r, 1000);
+    e = gwreg_get(reg, "gw1");
+    cr_assert_not(e->identity_ok);
+    cr_assert_eq(e->slow_start_at_ms, 0);
+    snprintf(r.identity, sizeof(r.identity), "fqdn:vpn.example.net");
+    gwreg_update_report(reg, &r, T0);
+    cr_assert(e->identity_ok);
+    cr_assert_eq(e->slow_start_at_ms, T0);
+    gwreg_update_report(reg, &r, T0 + 1000);
+    cr_assert_eq(e->slow_start_at_ms, T0, "a steady identity restarted the "
+        "ramp");
+}
+
 Test(gwreg, smooths_load_with_time_constant)
 {
     struct cluster_report low = make_report("gw1", 0, 100);

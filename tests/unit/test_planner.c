@@ -226,6 +226,48 @@ Test(planner, names_public_address_before_unicast)
         "2001:db8::1");
 }
 
+Test(planner, gateway_with_other_identity_is_no_target)
+{
+    struct gwreg_config cfg = { 0 };
+    struct cluster_report r;
+
+    gwreg_free(reg);
+    snprintf(cfg.identity, sizeof(cfg.identity), "fqdn:vpn.example.net");
+    reg = gwreg_new(&cfg, 0);
+    cr_assert_not_null(reg);
+    r = make_report("gw1", "s", 0, 100, "198.51.100.1");
+    snprintf(r.identity, sizeof(r.identity), "fqdn:VPN.example.net");
+    gwreg_update_report(reg, &r, 0);
+    r = make_report("gw2", "s", 0, 100, "198.51.100.2");
+    snprintf(r.identity, sizeof(r.identity), "fqdn:vpn.other.example");
+    gwreg_update_report(reg, &r, 0);
+    r = make_report("gw3", "s", 0, 100, "198.51.100.3");
+    gwreg_update_report(reg, &r, 0);            /* reports no identity */
+    planner_compute(pl, reg, NULL, 0, T0);
+    cr_assert(gwreg_get(reg, "gw1")->identity_ok);
+    cr_assert_not(gwreg_get(reg, "gw2")->identity_ok);
+    cr_assert_not(gwreg_get(reg, "gw3")->identity_ok);
+    cr_assert(plan_gateway("gw1")->accept_new);
+    cr_assert_eq(plan_gateway("gw1")->n_targets, 0);
+    cr_assert_not(plan_gateway("gw2")->accept_new);
+    cr_assert_eq(plan_gateway("gw2")->weight, 0);
+    cr_assert_not_null(find_target(plan_gateway("gw2"), "gw1"));
+    cr_assert_null(find_target(plan_gateway("gw3"), "gw2"));
+}
+
+Test(planner, any_identity_serves_without_cluster_identity)
+{
+    struct cluster_report r = make_report("gw2", "s", 0, 100,
+        "198.51.100.2");
+
+    add_gateway("gw1", "s", 0, 100, "198.51.100.1");
+    snprintf(r.identity, sizeof(r.identity), "fqdn:vpn.other.example");
+    gwreg_update_report(reg, &r, 0);
+    planner_compute(pl, reg, NULL, 0, T0);
+    cr_assert(gwreg_get(reg, "gw2")->identity_ok);
+    cr_assert_not_null(find_target(plan_gateway("gw1"), "gw2"));
+}
+
 Test(planner, gateway_without_address_is_no_target)
 {
     add_gateway("gw1", "s", 0, 100, "198.51.100.1");
