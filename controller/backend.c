@@ -331,8 +331,9 @@ ctl_store_report(struct ctl_backend *b, const struct cluster_report *r,
     log_escape_str(shown, sizeof(shown), r->identity);
     if (!e->identity_ok)
         log_warn("controller", "gateway presents another identity than the"
-            " cluster; left out of every plan; gateway=%s identity=\"%s\""
-            " cluster_identity=\"%s\"", r->gateway_id,
+            " cluster, so it gets no clients until its agent's identity is"
+            " fixed; gateway=%s identity=\"%s\" cluster_identity=\"%s\"",
+            r->gateway_id,
             r->identity[0] != '\0' ? shown : "(none reported)",
             b->cfg.registry.identity);
     else

@@ -39,13 +39,19 @@ view_start()
 # the wall time in ms and the addresses of the gateways that accept new
 # clients in the plan stored in Redis, which outlives a controller
 # failover.  A gateway's address is its target address in another
-# gateway's entry, else its unicast address in GW_ADDR.
+# gateway's entry, else its unicast address in GW_ADDR.  It also appends
+# "MS entries=ID,... targets=ID,..." to plan-members: the gateways with
+# an entry, and those that some entry names as a target.
 plan_sampler()
 {
     local i plan addrs
 
     for ((i = 0; i < 1500; i++)); do
         plan=$(redis_ikeshift GET ikeshift:plan 2>/dev/null)
+        jq -r --arg t "$(date +%s%3N)" '"\($t) entries=\([.gateways[].gateway_id]
+            | join(",")) targets=\([.gateways[].targets[].gateway_id] | unique
+            | join(","))"' <<<"$plan" >>"$LAB_DIR/demo/plan-members" \
+            2>/dev/null
         addrs=$(jq -r --argjson map "$(gw_addr_json)" '
             ([.gateways[].targets[] | {(.gateway_id): .address}] | add
                 // {}) as $t |
@@ -209,6 +215,25 @@ check_view_targets()
     }' "$LAB_DIR/demo/plan-samples" /dev/stdin
 }
 
+# Succeeds if ROGUE had an entry in some sampled plan and no sampled
+# plan named it as a target.
+check_view_rogue()
+{
+    awk -v g="$ROGUE" '
+    {
+        e = "," substr($2, 9) ","; t = "," substr($3, 9) ","
+        if (index(e, "," g ",")) member++
+        if (index(t, "," g ",")) { named++; if (!first) first = $1 }
+        n++
+    }
+    END {
+        printf "%d plan samples, %d with an entry for %s, %d naming it as" \
+            " a target%s\n", n, member, g, named,
+            named ? " (first at " first " ms)" : ""
+        exit (member == 0 || named > 0)
+    }' "$LAB_DIR/demo/plan-members"
+}
+
 check_view_decrypted()
 {
     local cli rc=0
@@ -242,5 +267,9 @@ step_client_view()
     done
     check "every REDIRECT the clients got named an active gateway" \
         check_view_targets || rc=1
+    if [ "$DEMO_ROGUE" = 1 ]; then
+        check "no plan of the whole run named $ROGUE as a target" \
+            check_view_rogue || rc=1
+    fi
     return "$rc"
 }

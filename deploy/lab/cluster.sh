@@ -108,8 +108,9 @@ control_start()
         return
     jq -n --arg redis "$CTL_ADDR:$REDIS_PORT" --arg user "$REDIS_USER" \
         --arg pw "$dir/redis.password" --arg rw "$dir/api-rw.token" \
-        --arg slow "$SLOW_START" '{
+        --arg slow "$SLOW_START" --argjson id "$(jq .identity "$TEMPLATE")" '{
         controller_id: "ctl-a", log_level: "info", loop_interval: "250ms",
+        identity: $id,
         redis: { address: $redis, user: $user, password_file: $pw },
         lease: { ttl: "3s", renew_interval: "1s" },
         api: { listen: "127.0.0.1:8680", read_write_token_file: $rw },
@@ -196,10 +197,8 @@ cluster_agent_start()
 # state, agent state, IKE SAs, load and drain state.
 api_gateways()
 {
-    # NOTE: the controller wraps the list as {"gateways": [...]}, while
-    # docs/api.md describes a bare array; both forms are read here.
-    api_get /v1/gateways | jq -r '(if type == "array" then . else .gateways
-        end)[] | "GET /v1/gateways: \(.gateway_id) live=\(.live)" +
+    api_get /v1/gateways | jq -r '.gateways[] |
+        "GET /v1/gateways: \(.gateway_id) live=\(.live)" +
         " admin=\(.admin) state=\(.state // "-") ike_sas=\(.ike_sas // "-")" +
         " load=\(.load) drain=\(.drain.state // "-")"'
 }
@@ -363,8 +362,188 @@ step_plan_arrival()
         check_plan_redirects || rc=1
     check "sessions per gateway are balanced (agents and API agree)" \
         check_balanced || rc=1
+    if [ "$DEMO_DNAT" = 1 ]; then
+        check "the plan names $DNAT_GW by its public address ${GW_ADDR[$DNAT_GW]}, and its clients reach it through the NAT" \
+            check_dnat_planned || rc=1
+    fi
     say "Sessions per gateway:"
     print_sessions | sed 's/^/    /'
+    return "$rc"
+}
+
+# Succeeds if the API and every plan target give the DNAT gateway its
+# public address, never the inside one its agent listens on, and a client
+# with an SA there saw the gateway's NAT (RFC 7296 2.23).
+check_dnat_planned()
+{
+    local gw=$DNAT_GW pub=${GW_ADDR[$DNAT_GW]} addrs cli
+
+    echo "GET /v1/gateways/$gw: address=$(api_get "/v1/gateways/$gw" |
+        jq -r .address)"
+    addrs=$(api_get /v1/plan | jq -r --arg g "$gw" \
+        '[.gateways[].targets[] | select(.gateway_id == $g) | .address] |
+        unique | join(" ")')
+    echo "GET /v1/plan: targets for $gw name '$addrs'"
+    [ "$(api_get "/v1/gateways/$gw" | jq -r .address)" = "$pub" ] || return 1
+    [ "$addrs" = "$pub" ] || return 1
+    for cli in "${CLIENTS[@]}"; do
+        sw_list_sas "$cli" | grep -q "remote=$pub " || continue
+        sw_log_grep "$cli" "remote host is behind NAT" | head -n 1 |
+            sed -E "s/^[0-9:]+ [0-9]+\[IKE\] /$cli log: /"
+        ag_list_sas "$gw" | head -n 1 | sed "s/^/$gw ctl list: /"
+        sw_log_grep "$cli" "remote host is behind NAT" >/dev/null
+        return
+    done
+    lab_err "no client has an IKE SA with $gw ($pub)"
+}
+
+# ---------------------------------------------------------------------------
+# The negative case: a gateway that presents another identity
+
+# Starts ROGUE: MODE "standalone" without a cluster section, "cluster"
+# as a member of the cluster.  The node is made on the first call.
+rogue_start()
+{
+    if ! lab_node_exists "$ROGUE"; then
+        lab_node_add "$ROGUE" "${GW_ADDR[$ROGUE]}/24" || return 1
+        lab_addr_add "$ROGUE" "$ANYCAST/32" lo || return 1
+    fi
+    GW_STANDALONE[$ROGUE]=0
+    [ "$1" = standalone ] && GW_STANDALONE[$ROGUE]=1
+    gateway_config "$ROGUE" || return 1
+    if [ "$1" = standalone ]; then
+        ag_start "$ROGUE"
+    else
+        cluster_agent_start "$ROGUE"
+    fi
+}
+
+rogue_stop()
+{
+    lab_kill "$(cat "$(ag_dir "$ROGUE")/pid")" INT 5
+}
+
+# Prints why client 1's charon gave up on the probe connection.
+probe_failure_lines()
+{
+    sw_log_grep cli1 "constraint check failed|does not match|AUTHENTICATION_FAILED|authentication of .* failed|no trusted .* public key" |
+        sed -E 's/^[0-9:]+ [0-9]+\[[A-Z]+\] /cli1 log: /' | head -n 3
+}
+
+check_probe_refused()
+{
+    local out
+
+    if sw_initiate cli1 "$ROGUE_CONN" 8 >/dev/null 2>&1; then
+        lab_err "cli1 established $ROGUE_CONN with $ROGUE"
+        return 1
+    fi
+    out=$(probe_failure_lines)
+    printf '%s\n' "$out"
+    sw_log_grep cli1 "received .*IDr|IDr '${GW_IDENTITY[$ROGUE]}'" |
+        head -n 1 | sed -E 's/^[0-9:]+ [0-9]+\[[A-Z]+\] /cli1 log: /'
+    echo "cli1 SAs of $ROGUE_CONN: $(sw_list_sas cli1 "$ROGUE_CONN" | wc -l)"
+    [ -n "$out" ] && [ "$(sw_list_sas cli1 "$ROGUE_CONN" | wc -l)" = 0 ]
+}
+
+# Waits until the controller lists ROGUE as live, then prints its
+# identity as the API, ikeshiftctl and the controller's log show it.
+check_rogue_listed()
+{
+    local i j
+
+    for ((i = 0; i < 40; i++)); do
+        [ "$(api_get "/v1/gateways/$ROGUE" | jq -r .live)" = true ] && break
+        sleep 0.25
+    done
+    j=$(api_get "/v1/gateways/$ROGUE")
+    echo "GET /v1/gateways/$ROGUE: $(jq -c '{live, identity, identity_ok,
+        address}' <<<"$j")"
+    ikeshiftctl gateways | grep -E "^(GATEWAY|$ROGUE) "
+    grep "another identity" "$(ctl_dir)/controller.log" | head -n 1 |
+        sed -E 's/^[0-9-]+T([0-9:.]+)Z /controller log: \1 /'
+    [ "$(jq -r .live <<<"$j")" = true ] &&
+        [ "$(jq -r .identity_ok <<<"$j")" = false ] &&
+        [ "$(jq -r .identity <<<"$j")" = "fqdn:${GW_IDENTITY[$ROGUE]}" ] &&
+        grep -q "another identity.*gateway=$ROGUE" \
+            "$(ctl_dir)/controller.log"
+}
+
+# Succeeds if no plan entry names ROGUE as a target and its own entry
+# accepts no client.  Waits first, up to 10 s, until ROGUE reports that
+# it applied a plan that has its entry, so that it follows that entry.
+check_rogue_not_planned()
+{
+    local plan named i epoch
+
+    for ((i = 0; i < 40; i++)); do
+        plan=$(api_get /v1/plan)
+        epoch=$(api_get "/v1/gateways/$ROGUE" | jq -r .plan_epoch)
+        jq -e --arg g "$ROGUE" --argjson e "${epoch:-0}" \
+            'any(.gateways[]; .gateway_id == $g) and .epoch <= $e' \
+            <<<"$plan" >/dev/null 2>&1 && break
+        sleep 0.25
+    done
+    echo "$ROGUE applied plan epoch $epoch; current plan epoch" \
+        "$(jq -r .epoch <<<"$plan")"
+    named=$(jq -r --arg g "$ROGUE" --arg a "${GW_ADDR[$ROGUE]}" \
+        '[.gateways[] | .gateway_id as $o | .targets[] |
+        select(.gateway_id == $g or .address == $a) | $o] | join(" ")' \
+        <<<"$plan")
+    echo "GET /v1/plan: $ROGUE's entry $(jq -c --arg g "$ROGUE" \
+        '.gateways[] | select(.gateway_id == $g) | {accept_new, weight,
+        targets: [.targets[].gateway_id]}' <<<"$plan")"
+    echo "entries that name $ROGUE as a target: ${named:-none}"
+    [ -z "$named" ] &&
+        [ "$(jq -r --arg g "$ROGUE" '.gateways[] | select(.gateway_id == $g)
+            | .accept_new' <<<"$plan")" = false ]
+}
+
+check_probe_redirected()
+{
+    local to gw
+
+    sw_initiate cli1 "$ROGUE_CONN" 10 net || return 1
+    to=$(conn_remote cli1 "$ROGUE_CONN")
+    gw=$(gw_of_addr "$to") ||
+        { lab_err "cli1/$ROGUE_CONN ended on $to, not a cluster gateway"; return 1; }
+    ag_log_grep "$ROGUE" "redirecting peer; stage=ike_sa_init" | tail -n 1 |
+        sed -E "s/^[0-9-]+T([0-9:.]+)Z [^ ]+ [a-z]+ [a-z]+: /$ROGUE log: \1 /"
+    check_conn_on cli1 "$ROGUE_CONN" "$gw" || return 1
+    # The probe leaves, so that the later steps count the same sessions.
+    sw_swanctl cli1 --terminate --ike "$ROGUE_CONN" --timeout 5 >/dev/null
+}
+
+step_ctl_identity()
+{
+    local rc=0 id
+
+    id=$(jq -r .identity.value "$TEMPLATE")
+    say "A fourth gateway, $ROGUE (${GW_ADDR[$ROGUE]}), presents the" \
+        "identity ${GW_IDENTITY[$ROGUE]} instead of the cluster's $id, as" \
+        "after a configuration change that reached one host only. First" \
+        "it runs outside the cluster, and a client that dials it refuses" \
+        "it. Then it joins the cluster: the controller reads the wrong" \
+        "identity in its report, keeps it out of every plan, and $ROGUE" \
+        "itself redirects a client that dials it to a gateway with the" \
+        "right identity."
+    rogue_start standalone || return 1
+    sw_conn cli1 "$ROGUE_CONN" remote_addrs="${GW_ADDR[$ROGUE]}" \
+        local_id="$ROGUE_CONN@example.net" remote_id="$id" \
+        secret="$(template_psk "$ROGUE_CONN@example.net")" vips=0.0.0.0 \
+        child=net remote_ts="$INNER" proposals="$IKE_PROPOSAL" \
+        esp="$ESP_PROPOSAL" || return 1
+    sw_load cli1 || return 1
+    check "cli1 refuses $ROGUE, which presents ${GW_IDENTITY[$ROGUE]}" \
+        check_probe_refused || rc=1
+    rogue_stop || return 1
+    rogue_start cluster || return 1
+    check "the controller lists $ROGUE as live with the wrong identity" \
+        check_rogue_listed || rc=1
+    check "the plan names $ROGUE as nobody's target and it takes no client" \
+        check_rogue_not_planned || rc=1
+    check "cli1 dials $ROGUE and is redirected to a gateway of the cluster" \
+        check_probe_redirected || rc=1
     return "$rc"
 }
 

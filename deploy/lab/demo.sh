@@ -23,6 +23,10 @@
 #   DEMO_FAILOVER=0   no standby controller and no failover step
 #   DEMO_NAT=0        put client 3 directly on the bridge instead of
 #                     behind the NAT router
+#   DEMO_DNAT=0       put gateway 3 directly on the bridge instead of
+#                     behind a router with destination NAT
+#   DEMO_ROGUE=0      no fourth gateway with a wrong identity (the
+#                     controller story's negative case)
 #   DEMO_REDIS_ACL=lab  one lab-only Redis user "ikeshift" instead of the
 #                     users of deploy/redis/users.acl (ikeshift-controller,
 #                     ikeshift-agent)
@@ -122,6 +126,35 @@ declare -A GW_POOL=([gw1]=203.0.113.128/27 [gw2]=203.0.113.160/27
     [gw3]=203.0.113.192/27)
 declare -A GW_DRAIN=([gw1]=198.51.100.12 [gw2]=198.51.100.13
     [gw3]=198.51.100.11)
+# The address each agent listens on.  Gateway 3 sits behind a site
+# router with destination NAT: clients and the plan know it only by its
+# public address GW_ADDR[gw3], which its agent reports as
+# cluster.public_address.
+DEMO_DNAT=${DEMO_DNAT:-1}
+declare -A GW_LISTEN=([gw1]=198.51.100.11 [gw2]=198.51.100.12
+    [gw3]=198.51.100.13)
+DNAT_GW=gw3
+DNAT_ROUTER=gw3nat
+DNAT_INSIDE_GW=203.0.113.226/28
+DNAT_INSIDE_ROUTER=203.0.113.225/28
+[ "$DEMO_DNAT" = 1 ] && GW_LISTEN[$DNAT_GW]=${DNAT_INSIDE_GW%/*}
+# Per gateway: another identity than the template's, and 1 for an agent
+# without a cluster section in the controller story.
+declare -A GW_IDENTITY=() GW_STANDALONE=()
+
+# The controller story's negative case: gateway 4 presents another
+# identity than the cluster's, as after a configuration change that
+# reached one host only.  It is not in GATEWAYS, so no count or balance
+# check includes it.  Client 1 dials it directly with connection
+# ROGUE_CONN.
+DEMO_ROGUE=${DEMO_ROGUE:-1}
+ROGUE=gw4
+ROGUE_CONN=ivan
+GW_ADDR[$ROGUE]=198.51.100.14
+GW_LISTEN[$ROGUE]=198.51.100.14
+GW_POOL[$ROGUE]=203.0.113.64/28
+GW_DRAIN[$ROGUE]=198.51.100.11
+GW_IDENTITY[$ROGUE]=vpn.other.example
 
 CLIENTS=(cli1 cli2 cli3)
 # The source address of each client's packets on the bridge.  For client
@@ -173,8 +206,9 @@ BALANCE_TOLERANCE=1
 # STEP_TITLE.  The controller story's steps are in cluster.sh.
 DEMO_STEPS=(topology anycast maintenance restart drain)
 if [ "$DEMO_CONTROLLER" = 1 ]; then
-    DEMO_STEPS=(topology plan_arrival ctl_drain ctl_resume ctl_sigterm
-        ctl_api)
+    DEMO_STEPS=(topology plan_arrival)
+    [ "$DEMO_ROGUE" = 1 ] && DEMO_STEPS+=(ctl_identity)
+    DEMO_STEPS+=(ctl_drain ctl_resume ctl_sigterm ctl_api)
     [ "$DEMO_FAILOVER" = 1 ] && DEMO_STEPS+=(ctl_failover)
     [ "${DEMO_CAPTURE:-1}" = 1 ] && DEMO_STEPS+=(client_view)
 fi
@@ -185,6 +219,7 @@ declare -A STEP_TITLE=(
     [restart]="gateway 1 restarts and takes new clients"
     [drain]="gateway 3 drains itself on SIGTERM"
     [plan_arrival]="clients arrive by the controller's plan, balanced"
+    [ctl_identity]="a gateway with the wrong identity gets no clients"
     [ctl_drain]="ikeshiftctl drain gw1 --wait empties gateway 1"
     [ctl_resume]="gw1 restarts, ikeshiftctl resume gw1, slow start"
     [ctl_sigterm]="gateway 3 drains itself on SIGTERM in cluster mode"
@@ -289,22 +324,29 @@ gateway_config()
     dir=$(ag_dir "$gw")
     mkdir -p "$dir" || return 1
     echo "$gw" >"$dir/node"
-    jq --arg unicast "${GW_ADDR[$gw]}" --arg anycast "$ANYCAST" \
+    jq --arg listen "${GW_LISTEN[$gw]:-${GW_ADDR[$gw]}}" \
+        --arg public "${GW_ADDR[$gw]}" --arg anycast "$ANYCAST" \
         --arg pool "${GW_POOL[$gw]}" --arg drain "${GW_DRAIN[$gw]}" \
         --arg inner "$INNER" --arg ike "$IKE_PROPOSAL" \
-        --arg esp "$ESP_PROPOSAL" --arg sock "$dir/ctl.sock" '
-        .listen.unicast = [$unicast] | .listen.anycast = [$anycast]
+        --arg esp "$ESP_PROPOSAL" --arg sock "$dir/ctl.sock" \
+        --arg identity "${GW_IDENTITY[$gw]:-}" '
+        .listen.unicast = [$listen] | .listen.anycast = [$anycast]
         | .pool = $pool | .protected_subnets = [$inner]
         | .ike_proposals = [$ike] | .esp_proposals = [$esp]
-        | .policy.anycast_target = $unicast | .policy.drain_target = $drain
-        | .control_socket = $sock' "$TEMPLATE" >"$dir/agent.json" ||
-        return 1
-    if [ "$DEMO_CONTROLLER" = 1 ]; then
+        | .policy.anycast_target = $public | .policy.drain_target = $drain
+        | .control_socket = $sock
+        | if $identity != "" then .identity.value = $identity else . end' \
+        "$TEMPLATE" >"$dir/agent.json" || return 1
+    if [ "$DEMO_CONTROLLER" = 1 ] && [ "${GW_STANDALONE[$gw]:-0}" = 0 ]; then
         jq --arg redis "$CTL_ADDR:$REDIS_PORT" --arg user "$REDIS_AGENT_USER" \
-            --arg pw "$LAB_DIR/ctl/redis-agent.password" --arg id "$gw" '
+            --arg pw "$LAB_DIR/ctl/redis-agent.password" --arg id "$gw" \
+            --arg listen "${GW_LISTEN[$gw]:-${GW_ADDR[$gw]}}" \
+            --arg public "${GW_ADDR[$gw]}" '
             .cluster = { redis: $redis, user: $user, password_file: $pw,
                 gateway_id: $id, report_interval: "500ms",
-                plan_reread_interval: "1s", move_poll_interval: "100ms" }' \
+                plan_reread_interval: "1s", move_poll_interval: "100ms" }
+            | if $listen != $public then .cluster.public_address = $public
+              else . end' \
             "$dir/agent.json" >"$dir/agent.json.new" &&
             mv "$dir/agent.json.new" "$dir/agent.json" || return 1
     fi
@@ -418,7 +460,7 @@ check_gateway_addresses()
         out=$(lab_exec "$gw" ip -4 -br addr show | awk '{$2 = ""; print}' |
             tr -s ' ' | paste -sd' ')
         echo "$gw: $out"
-        grep -q "${GW_ADDR[$gw]}/24" <<<"$out" || rc=1
+        grep -q " ${GW_LISTEN[$gw]}/" <<<"$out" || rc=1
         grep -q "lo .*$ANYCAST/32" <<<"$out" || rc=1
     done
     return "$rc"
@@ -475,6 +517,19 @@ check_nat_router()
         sed "s/^[[:space:]]*/$NAT_ROUTER nft: /"
     lab_exec cli3 ip -4 -br addr show dev eth0 | sed 's/^/cli3: /'
     [ "${PIPESTATUS[0]}" = 0 ]
+}
+
+check_dnat_router()
+{
+    lab_exec "$DNAT_ROUTER" nft list chain inet labnat prerouting |
+        grep dnat | sed "s/^[[:space:]]*/$DNAT_ROUTER nft: /"
+    [ "${PIPESTATUS[1]}" = 0 ] || return 1
+    lab_exec "$DNAT_GW" ip -4 -br addr show dev eth0 | sed "s/^/$DNAT_GW: /"
+    echo "$DNAT_GW agent: listen.unicast" \
+        "$(jq -c .listen.unicast "$(ag_dir "$DNAT_GW")/agent.json")," \
+        "cluster.public_address" \
+        "$(jq -c '.cluster.public_address // "-"' \
+            "$(ag_dir "$DNAT_GW")/agent.json")"
 }
 
 # Succeeds if connection CONN of client CLI is established with gateway
@@ -619,12 +674,19 @@ step_topology()
 {
     local gw cli
 
-    say "Three gateway namespaces get a unicast address each on the" \
-        "bridge and the shared anycast address $ANYCAST on lo; an" \
-        "ikeshift-agent runs in each. Three client namespaces run" \
-        "strongSwan with 2-3 connections each, one identity per" \
-        "connection, and route $ANYCAST to a different gateway, as BGP" \
-        "would send each to its nearest one."
+    say "Three gateway namespaces get a unicast address each and the" \
+        "shared anycast address $ANYCAST on lo; an ikeshift-agent runs in" \
+        "each. Three client namespaces run strongSwan with 2-3" \
+        "connections each, one identity per connection, and route" \
+        "$ANYCAST to a different gateway, as BGP would send each to its" \
+        "nearest one."
+    [ "$DEMO_NAT" = 1 ] &&
+        say "Client 3 sits behind a router that masquerades it (NAT)."
+    [ "$DEMO_DNAT" = 1 ] &&
+        say "Gateway 3 sits behind a router with destination NAT: it" \
+            "listens on ${GW_LISTEN[$DNAT_GW]}, and clients reach it only" \
+            "at its public address ${GW_ADDR[$DNAT_GW]}, which its agent" \
+            "reports so that the plan can name it."
     lab_init || return 1
     mkdir -p "$LAB_DIR/demo" || return 1
     # Stop the agents with SIGINT before the harness cleanup, because on
@@ -638,7 +700,18 @@ step_topology()
         control_start || return 1
     fi
     for gw in "${GATEWAYS[@]}"; do
-        lab_node_add "$gw" "${GW_ADDR[$gw]}/24" || return 1
+        if [ "$gw" = "$DNAT_GW" ] && [ "$DEMO_DNAT" = 1 ]; then
+            lab_node_add "$DNAT_ROUTER" "${GW_ADDR[$gw]}/24" || return 1
+            lab_nat_add "$gw" "$DNAT_ROUTER" "$DNAT_INSIDE_GW" \
+                "$DNAT_INSIDE_ROUTER" || return 1
+            lab_dnat_add "$DNAT_ROUTER" "${GW_ADDR[$gw]}" \
+                "${GW_LISTEN[$gw]}" || return 1
+            # The anycast address is routed, not translated.
+            lab_route_set "$DNAT_ROUTER" "$ANYCAST/32" "${GW_LISTEN[$gw]}" ||
+                return 1
+        else
+            lab_node_add "$gw" "${GW_ADDR[$gw]}/24" || return 1
+        fi
         lab_addr_add "$gw" "$ANYCAST/32" lo || return 1
         gateway_config "$gw" || return 1
         gateway_start "$gw" || return 1
@@ -676,6 +749,10 @@ step_topology()
     if [ "$DEMO_NAT" = 1 ]; then
         check "client 3 sits behind $NAT_ROUTER, which masquerades it" \
             check_nat_router || rc=1
+    fi
+    if [ "$DEMO_DNAT" = 1 ]; then
+        check "$DNAT_GW sits behind $DNAT_ROUTER, which forwards IKE for ${GW_ADDR[$DNAT_GW]} to ${GW_LISTEN[$DNAT_GW]}" \
+            check_dnat_router || rc=1
     fi
     if [ "$DEMO_CONTROLLER" = 1 ]; then
         check "Redis asks for AUTH and lets the $REDIS_USER user in" \
@@ -964,7 +1041,7 @@ demo_cleanup()
     if [ -f "${LAB_DIR:-/nonexistent}/demo/plan-sampler.pid" ]; then
         kill "$(cat "$LAB_DIR/demo/plan-sampler.pid")" 2>/dev/null
     fi
-    for gw in "${GATEWAYS[@]}"; do
+    for gw in "${GATEWAYS[@]}" "$ROGUE"; do
         if ag_alive "$gw" 2>/dev/null; then
             pid=$(cat "$(ag_dir "$gw")/pid")
             lab_kill "$pid" INT 3

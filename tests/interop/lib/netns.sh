@@ -500,6 +500,38 @@ EOF
     fi
 }
 
+# Makes router node ROUTER (built by lab_nat_add) forward IKE sent to its
+# own address PUBLIC, UDP ports 500 and 4500, to INSIDE, a node behind
+# it.  This is destination NAT, as a site firewall in front of a gateway
+# does.  Connection tracking gives the replies PUBLIC as their source.
+# IPv4 only.
+lab_dnat_add()
+{
+    local router=$1 public=${2:-} inside=${3:-} rns
+
+    if [ -z "$inside" ]; then
+        lab_err "usage: lab_dnat_add ROUTER PUBLIC INSIDE"
+        return 1
+    fi
+    lab_node_exists "$router" || lab_err "no router node '$router'" || return
+    [ "$(_lab_addr_family "$public")" = 4 ] &&
+        [ "$(_lab_addr_family "$inside")" = 4 ] ||
+        lab_err "lab_dnat_add: '$public' and '$inside' must be IPv4" \
+            "documentation addresses" || return
+    rns=$(lab_ns "$router")
+    ip netns exec "$rns" nft list table inet labnat >/dev/null 2>&1 ||
+        lab_err "router '$router' has no NAT table; call lab_nat_add first" ||
+        return
+    ip netns exec "$rns" nft -f - <<EOF
+table inet labnat {
+    chain prerouting {
+        type nat hook prerouting priority dstnat; policy accept;
+        ip daddr $public udp dport { 500, 4500 } dnat ip to $inside
+    }
+}
+EOF
+}
+
 # ---------------------------------------------------------------------------
 # Route check
 
