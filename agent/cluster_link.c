@@ -322,8 +322,9 @@ on_epoch(struct redis_link *link, const char *channel, const char *payload,
         plan_fetch(cl);
 }
 
-/* Splits one tick's REDIRECTs over the targets by weight. */
-static void
+/* Splits one tick's REDIRECTs over the targets by weight; returns how
+ * many were sent. */
+static size_t
 drain_send(struct cluster_link *cl, size_t budget)
 {
     size_t n = policy_plan_target_count(cl->plan), sent = 0;
@@ -348,6 +349,13 @@ drain_send(struct cluster_link *cl, size_t budget)
     }
     cl->drain_rotate++;
     cl->stats.drain_redirects += sent;
+    return sent;
+}
+
+size_t
+cluster_link_drain_some(struct cluster_link *cl, size_t max)
+{
+    return max > 0 ? drain_send(cl, max) : 0;
 }
 
 static void

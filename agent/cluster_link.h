@@ -115,6 +115,15 @@ void
 cluster_link_set_state(struct cluster_link *cl,
     enum cluster_agent_state state);
 
+/*
+ * Sends up to `max` mid-session REDIRECTs, split over the targets of this
+ * gateway's plan entry by weight: the SIGTERM drain of an agent without
+ * policy.drain_target.  Returns how many were sent, 0 while the plan
+ * lists no target.
+ */
+size_t
+cluster_link_drain_some(struct cluster_link *cl, size_t max);
+
 /* Writes the report now instead of at the next interval. */
 void
 cluster_link_report_now(struct cluster_link *cl);

@@ -229,8 +229,11 @@ on_tick(uv_timer_t *t)
         return;
     }
     if (now >= a->drain_next_ms) {
-        engine_redirect_some(a->engine, &a->cfg->policy.drain_target,
-            a->cfg->drain_batch, now);
+        if (a->cfg->policy.have_drain_target)
+            engine_redirect_some(a->engine, &a->cfg->policy.drain_target,
+                a->cfg->drain_batch, now);
+        else
+            cluster_link_drain_some(a->cluster, a->cfg->drain_batch);
         a->drain_next_ms = now + a->cfg->drain_interval_ms;
         sdnotify_status("draining; sas=%zu", engine_sa_count(a->engine));
     }
@@ -243,11 +246,11 @@ on_signal(uv_signal_t *s, int signum)
     uint64_t now = uv_now(a->loop);
 
     sdnotify_stopping();
-    /* TODO: with a "cluster" section and no policy.drain_target, SIGTERM
-     * deletes every IKE SA instead of draining them to the plan's targets. */
-    if (signum == SIGTERM && a->cfg->policy.have_drain_target &&
-        !a->draining) {
-        char gw[300];
+    /* A drain needs somewhere to send the clients: the configured drain
+     * target, else the targets of this gateway's plan entry. */
+    if (signum == SIGTERM && (a->cfg->policy.have_drain_target ||
+        a->cluster != NULL) && !a->draining) {
+        char gw[300] = "plan targets";
 
         a->draining = 1;
         a->cfg->policy.state = POLICY_ADMIN_DRAINING;
@@ -259,10 +262,11 @@ on_signal(uv_signal_t *s, int signum)
         }
         a->drain_next_ms = now;
         a->drain_deadline_ms = now + a->cfg->drain_deadline_ms;
-        log_notice("agent", "draining; sas=%zu target=%s",
-            engine_sa_count(a->engine),
+        if (a->cfg->policy.have_drain_target)
             policy_target_to_text(&a->cfg->policy.drain_target, gw,
-            sizeof(gw)));
+                sizeof(gw));
+        log_notice("agent", "draining; sas=%zu target=%s",
+            engine_sa_count(a->engine), gw);
         sdnotify_status("draining; sas=%zu target=%s",
             engine_sa_count(a->engine), gw);
         return;

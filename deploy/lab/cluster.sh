@@ -752,10 +752,10 @@ step_ctl_sigterm()
 {
     local rc=0 watcher
 
-    say "Gateway 3's agent gets SIGTERM. In cluster mode it still drains" \
-        "itself to its configured drain target (gw1), reports 'draining'" \
-        "meanwhile, and exits 0 once no SA is left; the controller then" \
-        "drops it from the plan."
+    say "Gateway 3's agent gets SIGTERM. Its configuration names no drain" \
+        "target, so it drains itself to the targets of its plan entry," \
+        "reports 'draining' meanwhile, and exits 0 once no SA is left;" \
+        "the controller then drops it from the plan."
     record_all_ids gw3
     watch_gw3_state &
     watcher=$!
@@ -766,12 +766,30 @@ step_ctl_sigterm()
         check_gw3_reported_draining || rc=1
     check "the drain REDIRECTs are paced (1 per 500 ms)" check_drain_paced ||
         rc=1
+    check "each drain REDIRECT named a gateway of the plan, never gw3 or $ROGUE" \
+        check_sigterm_targets || rc=1
     check "every session of gw3 moved, new IKE SA before old deleted" \
         check_moved_off gw3 || rc=1
     check "the controller sees gw3 gone" check_gw3_left || rc=1
     say "Sessions per gateway:"
     print_sessions | sed 's/^/    /'
     return "$rc"
+}
+
+# Succeeds if gw3's log has drain REDIRECTs and each names the address
+# of gw1 or gw2.
+check_sigterm_targets()
+{
+    local addrs a gw bad=0
+
+    addrs=$(ag_log_grep gw3 "redirecting peer; stage=informational" |
+        sed -n 's/.* gw=\([^ ]*\).*/\1/p')
+    for a in $(sort -u <<<"$addrs"); do
+        gw=$(gw_of_addr "$a") || gw=none
+        echo "$(grep -c -x "$a" <<<"$addrs") REDIRECTs to $a ($gw)"
+        case $gw in gw1 | gw2) ;; *) bad=1 ;; esac
+    done
+    [ -n "$addrs" ] && [ "$bad" = 0 ]
 }
 
 check_api_curl()

@@ -346,7 +346,8 @@ gateway_config()
                 gateway_id: $id, report_interval: "500ms",
                 plan_reread_interval: "1s", move_poll_interval: "100ms" }
             | if $listen != $public then .cluster.public_address = $public
-              else . end' \
+              else . end
+            | del(.policy.drain_target)' \
             "$dir/agent.json" >"$dir/agent.json.new" &&
             mv "$dir/agent.json.new" "$dir/agent.json" || return 1
     fi
