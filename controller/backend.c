@@ -47,6 +47,10 @@ struct ctl_backend {
     uint64_t move_seq;
     uint64_t cycles;
     bool load_for_sync;         /* the pending state read began as leader */
+    /* A standby's copy of the stored plan, for GET /v1/plan; NULL until
+     * a valid one was read. */
+    char *stored_plan;
+    bool plan_reading;
     size_t n_drains;
     struct drain drains[CTL_BACKEND_MAX_DRAINS];
 };
@@ -95,6 +99,7 @@ ctl_backend_free(struct ctl_backend *b)
     gwreg_free(b->reg);
     planner_free(b->planner);
     free(b->seen);
+    free(b->stored_plan);
     free(b);
 }
 
@@ -377,6 +382,38 @@ ctl_feed_reports(struct ctl_backend *b, const struct cluster_report *r,
     gwreg_expire(b->reg, now_ms);
 }
 
+/* Keeps a valid stored plan for a standby's GET /v1/plan.  An invalid
+ * one leaves the last good copy, as agents do. */
+static void
+ctl_stored_plan_cb(struct store *s, int status, const char *text,
+    size_t len, void *arg)
+{
+    struct ctl_backend *b = arg;
+    struct cluster_plan plan = { 0 };
+    char err[CLUSTER_ERR_SIZE];
+    char *copy;
+
+    (void)s;
+    b->plan_reading = false;
+    if (status == -ENOENT) {
+        free(b->stored_plan);
+        b->stored_plan = NULL;
+        return;
+    }
+    if (status != 0)
+        return;
+    if (cluster_plan_parse(text, len, &plan, err, sizeof(err)) < 0) {
+        log_debug("controller", "stored plan not kept; error=\"%s\"", err);
+        cluster_plan_clear(&plan);
+        return;
+    }
+    cluster_plan_clear(&plan);
+    if ((copy = strndup(text, len)) == NULL)
+        return;
+    free(b->stored_plan);
+    b->stored_plan = copy;
+}
+
 static void
 ctl_reports_cb(struct store *s, int status,
     const struct cluster_report *reports, size_t n, void *arg)
@@ -394,7 +431,11 @@ ctl_reports_cb(struct store *s, int status,
         ctl_plan(b, now);
         return;
     }
-    /* A standby, or a new leader, (re)reads the stored states. */
+    /* A standby, or a new leader, (re)reads the stored states, and a
+     * standby the plan too. */
+    if (b->phase == CTL_PHASE_STANDBY && !b->plan_reading &&
+        store_read_plan(s, ctl_stored_plan_cb, b) == 0)
+        b->plan_reading = true;
     b->load_for_sync = b->phase == CTL_PHASE_SYNCING;
     if (store_load_state(s, ctl_state_cb, b) < 0) {
         b->cycling = false;
@@ -571,10 +612,17 @@ ctl_api_get_plan(void *ctx, json_t **out, char *msg)
     char *text = NULL;
     int rc;
 
-    /* TODO: a standby has no plan of its own and does not read the
-     * stored one, so GET /v1/plan returns 503 there. */
-    if ((rc = ctl_need_leader(b, msg)) < 0)
-        return rc;
+    /* A standby answers with the plan it last read from Redis. */
+    if (b->phase != CTL_PHASE_PLANNING) {
+        if (b->stored_plan == NULL) {
+            snprintf(msg, API_MESSAGE_MAX, "this controller is a standby "
+                "and has read no valid stored plan yet; retry on the "
+                "leader");
+            return -EAGAIN;
+        }
+        *out = json_loads(b->stored_plan, 0, NULL);
+        return *out != NULL ? 0 : -ENOMEM;
+    }
     if (p == NULL) {
         snprintf(msg, API_MESSAGE_MAX, "no plan computed yet");
         return -ENOENT;

@@ -87,6 +87,7 @@ struct store_req {
     store_reports_fn *reports_cb;
     store_state_fn *state_cb;
     store_write_fn *write_cb;
+    store_plan_fn *plan_cb;
     void *arg;
 };
 
@@ -393,6 +394,47 @@ store_load_state(struct store *s, store_state_fn *cb, void *arg)
 }
 
 /* Completes a fenced write: 1 written, 0 refused by the fence. */
+static void
+store_plan_reply_cb(struct redis_link *link, int status,
+    const redisReply *reply, void *arg)
+{
+    struct store_req *req = arg;
+    struct store *s = store_req_finish(req, status, reply);
+
+    (void)link;
+    if (s == NULL)
+        goto out;
+    if (status == 0 && reply->type == REDIS_REPLY_NIL)
+        status = -ENOENT;
+    else if (status == 0 && reply->type != REDIS_REPLY_STRING)
+        status = -EPROTO;
+    if (status == 0)
+        req->plan_cb(s, 0, reply->str, reply->len, req->arg);
+    else
+        req->plan_cb(s, status, NULL, 0, req->arg);
+out:
+    free(req);
+}
+
+int
+store_read_plan(struct store *s, store_plan_fn *cb, void *arg)
+{
+    struct store_req *req = store_req_new(s, "read_plan", arg);
+    int rc;
+
+    if (req == NULL)
+        return -ENOMEM;
+    req->plan_cb = cb;
+    rc = redis_link_command(s->link, store_plan_reply_cb, req, "GET %s",
+        KEYS_PLAN);
+    if (rc < 0) {
+        free(req);
+        return rc;
+    }
+    s->inflight++;
+    return 0;
+}
+
 static void
 store_write_reply_cb(struct redis_link *link, int status,
     const redisReply *reply, void *arg)

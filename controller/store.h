@@ -80,6 +80,10 @@ typedef void store_reports_fn(struct store *s, int status,
 typedef void store_state_fn(struct store *s, int status,
     const struct store_state *state, void *arg);
 typedef void store_write_fn(struct store *s, int status, void *arg);
+/* `text` is the stored plan, lent for the call; NULL with status -ENOENT
+ * when KEYS_PLAN is absent. */
+typedef void store_plan_fn(struct store *s, int status, const char *text,
+    size_t len, void *arg);
 
 /*
  * Creates a store on `link` (borrowed; its redis_link_free() cancels the
@@ -110,6 +114,13 @@ store_read_reports(struct store *s, store_reports_fn *cb, void *arg);
  */
 int
 store_load_state(struct store *s, store_state_fn *cb, void *arg);
+
+/*
+ * Reads the stored plan (GET KEYS_PLAN) as text, for a standby that
+ * answers GET /v1/plan.  The caller parses it.
+ */
+int
+store_read_plan(struct store *s, store_plan_fn *cb, void *arg);
 
 /*
  * Writes `plan` (encoded here; borrowed) to KEYS_PLAN and PUBLISHes its

@@ -891,6 +891,23 @@ check_agents_follow()
     [ "$ok" = 1 ]
 }
 
+# Succeeds if ctl-b, still standby, answers GET /v1/plan with the epoch
+# that ctl-a serves (or the next one, which ctl-a may write meanwhile).
+check_standby_plan()
+{
+    local a b i
+
+    for ((i = 0; i < 20; i++)); do
+        a=$(api_get /v1/plan | jq -r .epoch)
+        b=$(API_URL=$STANDBY_URL api_get /v1/plan | jq -r .epoch 2>/dev/null)
+        [[ $b =~ ^[0-9]+$ ]] && [ "$b" -ge $((a - 1)) ] && break
+        sleep 0.25
+    done
+    echo "GET /v1/plan: ctl-a epoch $a, ctl-b (standby) epoch $b," \
+        "leader_id $(API_URL=$STANDBY_URL api_get /v1/plan | jq -r .leader_id)"
+    [[ $b =~ ^[0-9]+$ ]] && [ "$b" -ge $((a - 1)) ] && [ "$b" -le "$a" ]
+}
+
 step_ctl_failover()
 {
     local rc=0
@@ -900,6 +917,8 @@ step_ctl_failover()
         "lease; ctl-b takes it with a higher term, publishes its own plan," \
         "and the agents apply it."
     check "ctl-a leads and ctl-b is standby" check_standby || rc=1
+    check "the standby answers GET /v1/plan with the stored plan" \
+        check_standby_plan || rc=1
     check "ctl-b leads within 5 s of ctl-a's SIGTERM" check_takeover ||
         return 1
     check "the agents apply ctl-b's plan" check_agents_follow || rc=1

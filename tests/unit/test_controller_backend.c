@@ -461,6 +461,67 @@ Test(controller_backend, standby_rejects_drain)
     cb_fini(&t);
 }
 
+/* Writes a valid plan of epoch 77 with one gateway, or `text` as is. */
+static void
+cb_store_plan(struct cb *t, const char *text)
+{
+    struct cluster_plan_gateway g = { .gateway_id = "gw9",
+        .accept_new = true, .weight = 100 };
+    struct cluster_plan plan = { .epoch = 77, .leader_term = 3,
+        .leader_id = "ctl-z", .created_at_ms = 1000,
+        .expires_at_ms = 4102444800000ull, .n_gateways = 1,
+        .gateways = &g };
+    char err[CLUSTER_ERR_SIZE];
+    char *encoded = NULL;
+    redisReply *r;
+
+    if (text == NULL) {
+        cr_assert_eq(cluster_plan_encode(&plan, &encoded, err, sizeof(err)),
+            0, "%s", err);
+        text = encoded;
+    }
+    r = redisCommand(t->sync, "SET %s %s", KEYS_PLAN, text);
+    cr_assert_not_null(r);
+    freeReplyObject(r);
+    free(encoded);
+}
+
+/* True when the API's GET /v1/plan answers with epoch `arg`. */
+static bool
+cb_api_plan_epoch(struct cb *t, const char *arg)
+{
+    char msg[API_MESSAGE_MAX];
+    json_t *out = NULL;
+    bool ok;
+
+    if (t->api.get_plan(t->api.ctx, &out, msg) != 0)
+        return false;
+    ok = json_integer_value(json_object_get(out, "epoch")) == atoll(arg);
+    json_decref(out);
+    return ok;
+}
+
+Test(controller_backend, standby_serves_stored_plan)
+{
+    struct cb t;
+    char msg[API_MESSAGE_MAX];
+    json_t *out = NULL;
+
+    cb_init(&t, 3);
+    cr_expect_eq(t.api.get_plan(t.api.ctx, &out, msg), -EAGAIN,
+        "a plan before one was read");
+    cr_expect(strstr(msg, "standby") != NULL, "%s", msg);
+    cb_store_plan(&t, NULL);
+    cr_assert(cb_wait(&t, cb_api_plan_epoch, "77", 2000),
+        "the standby never served the stored plan");
+    /* A garbage value keeps the last good copy. */
+    cb_store_plan(&t, "{\"epoch\": \"x\"}");
+    for (int i = 0; i < 5; i++)
+        uv_run(&t.loop, UV_RUN_ONCE);
+    cr_expect(cb_wait(&t, cb_api_plan_epoch, "77", 500));
+    cb_fini(&t);
+}
+
 Test(controller_backend, resume_returns_gateway_to_active)
 {
     struct cb t;
