@@ -40,6 +40,8 @@ struct cluster_link {
     char *cpu_prev;             /* last /proc/stat text, or NULL */
     uint64_t proc_cpu_prev_ns;  /* the agent's CPU time at the last sample */
     uint64_t proc_wall_prev_ns; /* monotonic time of that sample, 0: none */
+    uint64_t cpu_sample_ns;     /* monotonic time of the last CPU sample */
+    uint16_t cpu_last_pm;       /* and its result */
     bool draining;              /* a plan drain is running */
     uint64_t drain_last_ms;     /* monotonic, previous drain tick */
     double drain_budget;        /* REDIRECTs due and not sent yet */
@@ -149,24 +151,35 @@ cpu_sample_process(struct cluster_link *cl)
     return (uint16_t)(pm > 1000 ? 1000 : pm);
 }
 
-/* Returns the reported CPU load since the previous call, in permille. */
+/* A report sent right after another one (at link ready, say) repeats the
+ * last CPU figure: over a few milliseconds, one burst of work reads as a
+ * busy core, and /proc/stat counts in 10 ms ticks. */
+#define CPU_SAMPLE_MIN_NS   (100 * 1000000ull)
+
+/* Returns the reported CPU load since the previous sample, in permille. */
 static uint16_t
 cpu_sample(struct cluster_link *cl)
 {
+    struct timespec ts;
+    uint64_t now_ns;
     char *cur;
     uint16_t pm = 0;
 
-    if (cl->cfg->cpu_source == CLUSTER_CPU_PROCESS)
-        return cpu_sample_process(cl);
-    if ((cur = proc_stat_read()) == NULL)
-        return 0;
-
-    if (cur == NULL)
-        return 0;
-    if (cl->cpu_prev != NULL)
-        pm = cluster_cpu_busiest_permille(cl->cpu_prev, cur);
-    free(cl->cpu_prev);
-    cl->cpu_prev = cur;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    if (cl->cpu_sample_ns != 0 && now_ns - cl->cpu_sample_ns <
+        CPU_SAMPLE_MIN_NS)
+        return cl->cpu_last_pm;
+    cl->cpu_sample_ns = now_ns;
+    if (cl->cfg->cpu_source == CLUSTER_CPU_PROCESS) {
+        pm = cpu_sample_process(cl);
+    } else if ((cur = proc_stat_read()) != NULL) {
+        if (cl->cpu_prev != NULL)
+            pm = cluster_cpu_busiest_permille(cl->cpu_prev, cur);
+        free(cl->cpu_prev);
+        cl->cpu_prev = cur;
+    }
+    cl->cpu_last_pm = pm;
     return pm;
 }
 

@@ -278,6 +278,50 @@ Test(agent_cluster_redis, writes_report_with_ttl)
     freeReplyObject(reply);
 }
 
+/* Keeps this process's CPU busy for `ms` milliseconds. */
+static void
+burn_cpu(uint64_t ms)
+{
+    struct timespec ts;
+    uint64_t start, now;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    start = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    do {
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    } while (now - start < ms);
+}
+
+Test(agent_cluster_redis, burst_between_close_reports_is_not_load)
+{
+    struct cluster_report r;
+    char err[CLUSTER_ERR_SIZE];
+    redisReply *reply;
+    uint64_t before;
+
+    rig.cfg.cpu_source = CLUSTER_CPU_PROCESS;
+    agent_start();
+    for (int i = 0; i < 100 &&
+        cluster_link_get_stats(rig.cl)->reports_written == 0; i++)
+        run_for(20);
+    run_for(150);
+    cluster_link_report_now(rig.cl);
+    burn_cpu(8);
+    before = cluster_link_get_stats(rig.cl)->reports_written;
+    cluster_link_report_now(rig.cl);
+    for (int i = 0; i < 50 &&
+        cluster_link_get_stats(rig.cl)->reports_written <= before; i++)
+        run_for(5);
+    reply = cmd("GET %s", KEYS_REPORT_PREFIX "gw1");
+    cr_assert_eq(reply->type, REDIS_REPLY_STRING);
+    cr_assert_eq(cluster_report_parse(reply->str, reply->len, &r, err,
+        sizeof(err)), 0, "%s", err);
+    freeReplyObject(reply);
+    cr_expect_lt(r.cpu_busiest_permille, 500, "8 ms of work within a few ms"
+        " of wall time read as %u permille", r.cpu_busiest_permille);
+}
+
 Test(agent_cluster_redis, applies_published_plan)
 {
     agent_start();
