@@ -120,6 +120,7 @@ read_identity(struct agent_config *c, struct config_obj *root)
     struct config_obj *o = config_get_object(root, "identity",
         CONFIG_REQUIRED);
     struct engine_config *e = &c->engine;
+    char text[CLUSTER_IDENTITY_TEXT_MAX + 1];
     const char *value = "";
     int type = 0;
 
@@ -146,6 +147,12 @@ read_identity(struct agent_config *c, struct config_obj *root)
         e->local_id_len = strlen(value);
         memcpy(e->local_id, value, e->local_id_len);
     }
+    /* The report carries the identity as text, and the controller
+     * compares it, so a value that the text cannot carry is refused. */
+    if (cluster_identity_format(e->local_id_type, e->local_id,
+        e->local_id_len, text, sizeof(text)) < 0)
+        config_obj_error(o, "value", "invalid %s identity: expected"
+            " printable ASCII without spaces", id_types[type]);
 }
 
 static void

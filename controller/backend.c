@@ -51,6 +51,8 @@ struct ctl_backend {
      * a valid one was read. */
     char *stored_plan;
     bool plan_reading;
+    uint64_t reports_over_limit;    /* dropped: registry full */
+    uint64_t over_limit_logged_ms;
     size_t n_drains;
     struct drain drains[CTL_BACKEND_MAX_DRAINS];
 };
@@ -324,8 +326,21 @@ ctl_store_report(struct ctl_backend *b, const struct cluster_report *r,
     const struct gwreg_entry *e = gwreg_get(b->reg, r->gateway_id);
     bool was_ok = e == NULL || !e->live || e->identity_ok;
     char shown[72];
+    int rc;
 
-    if (gwreg_update_report(b->reg, r, now_ms) < 0) {
+    rc = gwreg_update_report(b->reg, r, now_ms);
+    if (rc == -ENOSPC) {
+        b->reports_over_limit++;
+        if (now_ms >= b->over_limit_logged_ms + CTL_BACKEND_WARN_MS) {
+            b->over_limit_logged_ms = now_ms;
+            log_warn("controller", "report dropped: %d gateways are live,"
+                " the most one plan can carry; gateway=%s dropped_total=%"
+                PRIu64, CLUSTER_PLAN_MAX_GATEWAYS, r->gateway_id,
+                b->reports_over_limit);
+        }
+        return;
+    }
+    if (rc < 0) {
         log_error("controller", "report not stored; gateway=%s",
             r->gateway_id);
         return;
@@ -557,14 +572,16 @@ ctl_api_get_cluster(void *ctx, json_t **out, char *msg)
     (void)msg;
     for (size_t i = 0; i < gwreg_count(b->reg); i++)
         live += gwreg_get_at(b->reg, i)->live;
-    *out = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I}",
+    *out = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:s?}",
         "controller_id", leader_get_id(b->leader),
         "leader", b->phase == CTL_PHASE_PLANNING,
         "term", (json_int_t)leader_get_term(b->leader),
         "plan_epoch", (json_int_t)b->written_epoch,
         "gateways", (json_int_t)gwreg_count(b->reg),
         "live_gateways", (json_int_t)live,
-        "drains", (json_int_t)b->n_drains);
+        "drains", (json_int_t)b->n_drains,
+        "identity", b->cfg.registry.identity[0] != '\0' ?
+        b->cfg.registry.identity : NULL);
     return *out != NULL ? 0 : -ENOMEM;
 }
 
@@ -628,8 +645,9 @@ ctl_api_get_plan(void *ctx, json_t **out, char *msg)
         return -ENOENT;
     }
     if ((rc = cluster_plan_encode(p, &text, err, sizeof(err))) < 0) {
+        /* The controller's own failure, not the request's: 500. */
         snprintf(msg, API_MESSAGE_MAX, "plan not encoded: %.200s", err);
-        return rc;
+        return rc == -EINVAL ? -EIO : rc;
     }
     *out = json_loads(text, 0, NULL);
     free(text);
@@ -843,11 +861,13 @@ ctl_api_metrics(void *ctx, char **text, char *msg)
         "# TYPE ikeshift_controller_writes_fenced_total counter\n"
         "ikeshift_controller_writes_fenced_total %" PRIu64 "\n"
         "# TYPE ikeshift_controller_redis_errors_total counter\n"
-        "ikeshift_controller_redis_errors_total %" PRIu64 "\n",
+        "ikeshift_controller_redis_errors_total %" PRIu64 "\n"
+        "# TYPE ikeshift_controller_reports_over_limit_total counter\n"
+        "ikeshift_controller_reports_over_limit_total %" PRIu64 "\n",
         b->phase == CTL_PHASE_PLANNING, leader_get_term(b->leader),
         b->written_epoch, live, b->n_drains, st->reports_read,
         st->reports_invalid, st->plans_written, st->writes_fenced,
-        st->redis_errors);
+        st->redis_errors, b->reports_over_limit);
     if (n < 0 || n >= CTL_METRICS_SIZE) {
         free(*text);
         *text = NULL;

@@ -27,6 +27,7 @@ struct store;
 
 #define CTL_BACKEND_MAX_DRAINS      64
 #define CTL_BACKEND_MOVE_TTL_MS     60000   /* agents drop older moves */
+#define CTL_BACKEND_WARN_MS         10000   /* one warning per kind and 10 s */
 
 /* Optional clock for tests; NULL uses CLOCK_REALTIME. */
 typedef uint64_t ctl_backend_clock_fn(void *arg);

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
+#include "http_server.h"
 #include "leader.h"
 #include "rt/config.h"
 
@@ -58,6 +60,33 @@ ctl_config_read_share(struct config_obj *o, const char *key, double *out,
         *out = (double)v / 1000.0;
 }
 
+/* Reads the secret file of `key` once, so that -t finds what the start
+ * would fail on; the secret itself is wiped at once. */
+static void
+ctl_config_check_secret(struct config_obj *o, const char *key,
+    const char *path)
+{
+    char buf[CTL_CONFIG_SECRET_MAX + 2];
+    struct stat st;
+    int rc;
+
+    if (path == NULL)
+        return;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        config_obj_error(o, key, "cannot use \"%s\": it is a directory",
+            path);
+        return;
+    }
+    rc = ctl_config_read_secret(path, buf, sizeof(buf));
+    OPENSSL_cleanse(buf, sizeof(buf));
+    if (rc == -EINVAL)
+        config_obj_error(o, key, "cannot use \"%s\": its first line is"
+            " empty or longer than %d bytes", path, CTL_CONFIG_SECRET_MAX);
+    else if (rc < 0)
+        config_obj_error(o, key, "cannot use \"%s\": %s", path,
+            strerror(-rc));
+}
+
 static void
 ctl_config_read_redis(struct ctl_config *c, struct config_obj *root)
 {
@@ -71,6 +100,7 @@ ctl_config_read_redis(struct ctl_config *c, struct config_obj *root)
     config_get_string(o, "user", CONFIG_NONEMPTY, NULL, 128, &c->redis_user);
     config_get_string(o, "password_file", CONFIG_NONEMPTY, NULL, 4096,
         &c->redis_password_file);
+    ctl_config_check_secret(o, "password_file", c->redis_password_file);
     c->redis_connect_timeout_ms = 2000;
     ctl_config_read_ms(o, "connect_timeout", &c->redis_connect_timeout_ms,
         100, 60000);
@@ -121,6 +151,14 @@ ctl_config_read_api(struct ctl_config *c, struct config_obj *root)
         config_obj_error(o, c->api_tls_cert_file == NULL ? "tls_key_file" :
             "tls_cert_file", "tls_cert_file and tls_key_file must be set"
             " together");
+    if (c->api_address[0] != '\0' && c->api_tls_cert_file == NULL &&
+        !http_address_is_loopback(c->api_address))
+        config_obj_error(o, "listen", "%s is not a loopback address, so the"
+            " API needs tls_cert_file and tls_key_file", c->api_address);
+    ctl_config_check_secret(o, "read_write_token_file",
+        c->api_read_write_token_file);
+    ctl_config_check_secret(o, "read_only_token_file",
+        c->api_read_only_token_file);
 }
 
 static void

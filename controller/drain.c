@@ -156,7 +156,7 @@ static int
 drain_on_admission(struct drain *d, const struct gwreg *reg, uint64_t now_ms)
 {
     const struct gwreg_entry *self = gwreg_get(reg, d->gateway_id);
-    uint32_t out = 0;
+    uint32_t out = 0, peers = 0;
     double room = 0.0;
     double need;
 
@@ -173,13 +173,21 @@ drain_on_admission(struct drain *d, const struct gwreg *reg, uint64_t now_ms)
 
         if (e->admin != CLUSTER_ADMIN_ACTIVE)
             out++;
-        else if (drain_is_peer(d, e))
+        else if (drain_is_peer(d, e)) {
             room += drain_peer_room(d, e);
+            peers += drain_peer_room(d, e) > 0.0;
+        }
     }
     if (out + 1 > d->params.max_out) {
         drain_set_reason(d, "%u gateways already out, at most %u at once",
             out, d->params.max_out);
         return drain_refuse(d, DRAIN_REFUSAL_TOO_MANY_OUT, now_ms);
+    }
+    /* Even an empty gateway must leave one that takes new clients. */
+    if (peers == 0) {
+        drain_set_reason(d, "no other gateway takes new clients (live,"
+            " active, serving, right identity, below the threshold)");
+        return drain_refuse(d, DRAIN_REFUSAL_NO_ROOM, now_ms);
     }
     need = self->report.ike_sas * (1.0 + d->params.margin);
     if (room < need) {

@@ -14,6 +14,7 @@
 struct gwreg {
     struct gwreg_config cfg;
     uint64_t created_at_ms;
+    size_t n_live;
     size_t n;
     size_t cap;
     struct gwreg_entry **entries;   /* sorted by gateway_id */
@@ -32,6 +33,8 @@ gwreg_new(const struct gwreg_config *cfg, uint64_t now_ms)
         reg->cfg.expire_after_ms = GWREG_EXPIRE_AFTER_MS;
     if (reg->cfg.load_tau_ms == 0)
         reg->cfg.load_tau_ms = GWREG_LOAD_TAU_MS;
+    if (reg->cfg.max_live == 0)
+        reg->cfg.max_live = CLUSTER_PLAN_MAX_GATEWAYS;
     reg->created_at_ms = now_ms;
     return reg;
 }
@@ -144,11 +147,15 @@ int
 gwreg_update_report(struct gwreg *reg, const struct cluster_report *report,
     uint64_t now_ms)
 {
+    const struct gwreg_entry *old;
     struct gwreg_entry *e;
     bool first, was_ok;
 
     if (!gwreg_id_valid(report->gateway_id))
         return -EINVAL;
+    old = gwreg_get(reg, report->gateway_id);
+    if ((old == NULL || !old->live) && reg->n_live >= reg->cfg.max_live)
+        return -ENOSPC;
     if ((e = gwreg_get_or_add(reg, report->gateway_id)) == NULL)
         return -ENOMEM;
     first = !e->live;
@@ -162,6 +169,7 @@ gwreg_update_report(struct gwreg *reg, const struct cluster_report *report,
         gwreg_start_slow_start(reg, e, now_ms);
     gwreg_smooth_load(reg, e, first, now_ms);
     if (first) {
+        reg->n_live++;
         e->live = true;
         e->first_seen_ms = now_ms;
         gwreg_start_slow_start(reg, e, now_ms);
@@ -197,6 +205,7 @@ gwreg_expire(struct gwreg *reg, uint64_t now_ms)
         struct gwreg_entry *e = reg->entries[i];
 
         if (e->live && now_ms > e->last_seen_ms + reg->cfg.expire_after_ms) {
+            reg->n_live--;
             e->live = false;
             memset(&e->report, 0, sizeof(e->report));
             e->load = e->load_instant = 0.0;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "rt/cluster.h"
+#include "rt/cluster_plan.h"
 
 /* A report older than this is dropped; it matches the agents' 2.5 s TTL. */
 #define GWREG_EXPIRE_AFTER_MS   2500
@@ -31,6 +32,9 @@ struct gwreg_config {
     /* The identity every gateway must present, as cluster_identity_
      * format() writes it; "" accepts any. */
     char identity[CLUSTER_IDENTITY_TEXT_MAX + 1];
+    /* Live gateways at most; CLUSTER_PLAN_MAX_GATEWAYS when 0, the most
+     * that one plan can carry. */
+    size_t max_live;
 };
 
 /* One gateway.  `live` is false for an entry that only keeps an operator's
@@ -68,9 +72,12 @@ gwreg_free(struct gwreg *reg);
 /*
  * Stores a report read at `now_ms` (the report is copied), updates the
  * gateway's smoothed load and sets identity_ok from the report's identity;
- * a gateway whose identity becomes right again starts slow start.  A gateway that was not live starts slow start
+ * a gateway whose identity becomes right again starts slow start.
+ * A gateway that is not live yet is refused with -ENOSPC while max_live
+ * gateways are live, so that a flood of reports cannot grow the plan
+ * past what it can carry.  A gateway that was not live starts slow start
  * unless the registry is still in its start-up window.  Returns 0, -EINVAL
- * for an empty gateway id, or -ENOMEM.
+ * for an empty gateway id, -ENOSPC (see above), or -ENOMEM.
  */
 int
 gwreg_update_report(struct gwreg *reg, const struct cluster_report *report,

@@ -325,6 +325,15 @@ main(int argc, char **argv)
         "loop_ms=%u", c.cfg->controller_id, c.cfg->redis_host,
         (unsigned)c.cfg->redis_port, (unsigned)c.cfg->lease_ttl_ms,
         (unsigned)c.cfg->loop_ms);
+    /* Every controller of a cluster needs the same identity key, or a
+     * failover changes which gateways may get clients. */
+    if (c.cfg->registry.identity[0] == '\0')
+        log_warn("controller", "no cluster identity configured, so gateways"
+            " that present any IKE identity get clients; set \"identity\""
+            " the same on every controller");
+    else
+        log_info("controller", "cluster identity %s",
+            c.cfg->registry.identity);
     rc = ctl_open(&c);
     if (rc < 0)
         ctl_close(&c);

@@ -92,7 +92,9 @@ view_stop()
 
 # Prints the IKE packets of client CLI's capture, decrypted, one per line:
 # time in ms, source, destination, exchange type, response flag, SPIi,
-# notify types, REDIRECT target (IPv4), Delete protocol ids.
+# notify types, REDIRECT target (IPv4), Delete protocol ids, and the
+# identities of the ID payloads (email, FQDN, IPv4, IPv6, key id; in an
+# IKE_AUTH request IDi and IDr).
 view_packets()
 {
     local cli=$1 line
@@ -106,15 +108,20 @@ view_packets()
         -e frame.time_epoch -e ip.src -e ip.dst -e isakmp.exchangetype \
         -e isakmp.flag_r -e isakmp.ispi -e isakmp.notify.msgtype \
         -e isakmp.notify.data.redirect.new_resp_gw_ident.ipv4 \
-        -e isakmp.delete.protoid 2>/dev/null |
+        -e isakmp.delete.protoid -e isakmp.id.data.user_fqdn \
+        -e isakmp.id.data.fqdn -e isakmp.id.data.ipv4_addr \
+        -e isakmp.id.data.ipv6_addr -e isakmp.id.data.key_id 2>/dev/null |
         awk -F'|' -v OFS='|' '{ split($1, t, "."); $1 = t[1] substr(t[2] "000", 1, 3); print }'
 }
 
 # Succeeds if, in client CLI's capture, every mid-session REDIRECT was
 # followed by an IKE_AUTH response from the named gateway, for an IKE SA
-# whose IKE_SA_INIT carried REDIRECTED_FROM, before the client sent the
-# Delete of the redirected IKE SA.  Each IKE_AUTH response counts for one
-# REDIRECT only.  Prints one line per REDIRECT.
+# whose IKE_SA_INIT carried REDIRECTED_FROM and whose identities are
+# those of the redirected IKE SA, before the client sent the Delete of the
+# redirected IKE SA.  Pairing by identity keeps two moves that overlap
+# apart, because each connection has an identity of its own.
+# Each IKE_AUTH response counts for one REDIRECT only.  Prints one line
+# per REDIRECT.
 check_view_mbb()
 {
     local cli=$1
@@ -129,6 +136,9 @@ check_view_mbb()
         # IKE_SA_INIT request with REDIRECTED_FROM (16408).
         if (xt[n] == 34 && r[n] == 0 && !gw[n] && index(nt[n], ",16408,"))
             redirected[spi[n]] = 1
+        # The identities of each IKE SA, from its IKE_AUTH request.
+        if (xt[n] == 35 && r[n] == 0 && !gw[n])
+            idi[spi[n]] = $10 "/" $11 "/" $12 "/" $13 "/" $14
     }
     END {
         bad = 0; moves = 0
@@ -148,9 +158,11 @@ check_view_mbb()
                 bad = 1; continue
             }
             a = 0
+            want = idi[spi[i]] == "////" ? "" : idi[spi[i]]
             for (k = i + 1; k < d; k++)
                 if (xt[k] == 35 && r[k] == 1 && src[k] == tgt[i] &&
-                    redirected[spi[k]] && !used[k]) { a = k; break }
+                    redirected[spi[k]] && !used[k] &&
+                    (want == "" || idi[spi[k]] == want)) { a = k; break }
             if (!a) {
                 printf "%s: REDIRECT to %s in IKE SA %s: Delete sent %d ms" \
                     " later with no IKE_AUTH response from %s before it\n",

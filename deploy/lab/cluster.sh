@@ -734,7 +734,9 @@ watch_gw3_state()
 {
     local i
 
+    # It ends on its own once the run's directory is gone.
     for ((i = 0; i < 200; i++)); do
+        [ -d "$LAB_DIR/demo" ] || return 0
         api_get /v1/gateways/gw3 2>/dev/null | jq -r '.state // "gone"' \
             >>"$LAB_DIR/demo/gw3-states" 2>/dev/null
         sleep 0.2
@@ -759,6 +761,7 @@ step_ctl_sigterm()
     record_all_ids gw3
     watch_gw3_state &
     watcher=$!
+    echo "$watcher" >"$LAB_DIR/demo/gw3-watcher.pid"
     check "gw3's agent drains and exits 0" check_drain_exit || rc=1
     kill "$watcher" 2>/dev/null
     wait "$watcher" 2>/dev/null

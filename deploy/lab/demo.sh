@@ -1034,14 +1034,23 @@ step_drain()
 DEMO_CLEANED=0
 demo_cleanup()
 {
-    local status=${1:-$?} gw pid
+    local status=${1:-$?} gw pid f
 
     [ "$DEMO_CLEANED" = 0 ] || return "$status"
     DEMO_CLEANED=1
+    # A second Ctrl-C must not cut the cleanup short and leave namespaces
+    # and processes behind.
+    trap '' INT TERM
     exec 1>&8 2>&9
-    if [ -f "${LAB_DIR:-/nonexistent}/demo/plan-sampler.pid" ]; then
-        kill "$(cat "$LAB_DIR/demo/plan-sampler.pid")" 2>/dev/null
+    if [ "$status" = 130 ] || [ "$status" = 143 ]; then
+        echo "demo: interrupted; stopping every process and removing every" \
+            "namespace of run $LAB_PREFIX" >&2
     fi
+    for f in plan-sampler.pid gw3-watcher.pid; do
+        if [ -f "${LAB_DIR:-/nonexistent}/demo/$f" ]; then
+            kill "$(cat "$LAB_DIR/demo/$f")" 2>/dev/null
+        fi
+    done
     for gw in "${GATEWAYS[@]}" "$ROGUE"; do
         if ag_alive "$gw" 2>/dev/null; then
             pid=$(cat "$(ag_dir "$gw")/pid")

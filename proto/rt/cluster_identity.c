@@ -182,5 +182,13 @@ cluster_identity_equal(const char *a, const char *b)
         return false;
     if (t->ike == IKE_ID_FQDN || t->ike == IKE_ID_RFC822_ADDR)
         return strcasecmp(ca + 1, cb + 1) == 0;
+    if (t->ike == IKE_ID_IPV4_ADDR || t->ike == IKE_ID_IPV6_ADDR) {
+        /* Any text form of the same address is the same identity. */
+        int af = t->ike == IKE_ID_IPV4_ADDR ? AF_INET : AF_INET6;
+        uint8_t x[16], y[16];
+
+        return inet_pton(af, ca + 1, x) == 1 && inet_pton(af, cb + 1, y) ==
+            1 && memcmp(x, y, af == AF_INET ? 4 : 16) == 0;
+    }
     return strcmp(ca + 1, cb + 1) == 0;
 }

@@ -68,7 +68,8 @@ bench_one(size_t n, uint64_t *plan_ns, uint64_t *copy_ns)
 {
     struct cluster_report *reports = calloc(n, sizeof(*reports));
     struct cluster_report *copy = calloc(n, sizeof(*copy));
-    struct gwreg *reg = gwreg_new(NULL, 0);
+    struct gwreg_config rc = { .max_live = 100000 };
+    struct gwreg *reg = gwreg_new(&rc, 0);
     struct planner *pl = planner_new(NULL, 0);
     uint64_t t_plan[ROUNDS], t_copy[ROUNDS];
     int ret = -1;

@@ -130,7 +130,7 @@ ParameterizedTest(struct bad_case *bc, agent_config, reports_file_line_col)
  */
 Test(agent_config, example_file_is_valid)
 {
-    static const char key[] = "/etc/ikeshift/redis-password";
+    static const char key[] = "/etc/ikeshift/redis-agent.password";
     char errs[2048], path[] = "/tmp/test_agent_config.XXXXXX";
     char pw[] = "/tmp/test_agent_config_pw.XXXXXX";
     char text[8192], edited[8192];
@@ -187,6 +187,11 @@ static struct bad_file bad_files[] = {
         "  \"clients\": [ { \"id\": \"c@example.net\", \"psk\": \"k\" },\n"
         "    { \"id\": \"c@example.net\", \"psk\": \"other\" } ]\n"
         "}\n", ":5:", "duplicate client id \"c@example.net\"" },
+    { "{\n"
+        "  \"listen\": { \"unicast\": [\"198.51.100.3\"] },\n"
+        "  \"identity\": { \"value\": \"vpn example.net\" },\n"
+        "  \"clients\": [ { \"id\": \"c@example.net\", \"psk\": \"k\" } ]\n"
+        "}\n", ":3:", "invalid fqdn identity: expected printable ASCII" },
 };
 
 ParameterizedTestParameters(agent_config, rejects_duplicates)

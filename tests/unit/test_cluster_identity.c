@@ -166,6 +166,8 @@ ParameterizedTestParameters(cluster_identity, compares_as_peers_do)
         { "key-id:00ab", "key-id:00ab", true },
         { "key-id:00ab", "key-id:00ac", false },
         { "ipv4:198.51.100.1", "ipv4:198.51.100.1", true },
+        { "ipv6:2001:db8::1", "ipv6:2001:DB8:0:0:0:0:0:1", true },
+        { "ipv6:2001:db8::1", "ipv6:2001:db8::2", false },
         { "fqdn:vpn.example.net", "", false },
         { "", "", false },
     };

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl_config.h"
@@ -47,12 +48,67 @@ cc_load(const char *text, char *err, size_t size)
 
 TestSuite(controller_config);
 
+/*
+ * Returns the text of the shipped example with /etc/ikeshift/ replaced by
+ * a fresh directory `dir` that holds a secret in each file it names,
+ * because the loader reads them.
+ */
+static char *
+cc_example_in(char *dir)
+{
+    static const char *const files[] = {
+        "redis-controller.password", "api-rw.token", "api-ro.token",
+    };
+    static const char etc[] = "/etc/ikeshift/";
+    char text[8192], *out, *at, *from;
+    FILE *in = fopen(EXAMPLE_PATH, "r");
+    size_t len, n = 0;
+
+    cr_assert_not_null(in);
+    len = fread(text, 1, sizeof(text) - 1, in);
+    fclose(in);
+    text[len] = '\0';
+    cr_assert_not_null(mkdtemp(dir));
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char path[256];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        cr_assert_not_null(f = fopen(path, "w"));
+        fputs("secret-for-the-test\n", f);
+        fclose(f);
+    }
+    out = calloc(1, sizeof(text) * 2);
+    cr_assert_not_null(out);
+    for (from = text; (at = strstr(from, etc)) != NULL;
+        from = at + strlen(etc)) {
+        n += (size_t)snprintf(out + n, sizeof(text) * 2 - n, "%.*s%s/",
+            (int)(at - from), from, dir);
+    }
+    snprintf(out + n, sizeof(text) * 2 - n, "%s", from);
+    return out;
+}
+
+/* Removes what cc_example_in() made. */
+static void
+cc_example_done(const char *dir)
+{
+    char cmd[300];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
 Test(controller_config, loads_shipped_example)
 {
-    FILE *fp = tmpfile();
-    struct ctl_config *c = ctl_config_load(EXAMPLE_PATH, fp);
+    char dir[] = "/tmp/ikeshift-ctl-example-XXXXXX";
+    char *text = cc_example_in(dir);
+    char err[1024];
+    struct ctl_config *c = cc_load(text, err, sizeof(err));
 
-    cr_assert_not_null(c);
+    free(text);
+    cc_example_done(dir);
+    cr_assert_not_null(c, "%s", err);
     cr_expect_str_eq(c->controller_id, "ctl-a");
     cr_expect_eq(c->lease_ttl_ms, 5000);
     cr_expect_eq(c->lease_renew_ms, 1000);
@@ -61,7 +117,36 @@ Test(controller_config, loads_shipped_example)
     cr_expect_str_eq(c->redis_host, "127.0.0.1");
     cr_expect_eq(c->redis_port, 6379);
     ctl_config_free(c);
-    fclose(fp);
+}
+
+Test(controller_config, rejects_unusable_secret_files)
+{
+    char dir[] = "/tmp/ikeshift-ctl-example-XXXXXX";
+    char *text = cc_example_in(dir);
+    char path[300], err[2048];
+    struct ctl_config *c;
+    FILE *f;
+
+    /* An empty token file, and a directory for the password. */
+    snprintf(path, sizeof(path), "%s/api-rw.token", dir);
+    cr_assert_not_null(f = fopen(path, "w"));
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/redis-controller.password", dir);
+    cr_assert_eq(unlink(path), 0);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    snprintf(path, sizeof(path), "%s/api-ro.token", dir);
+    cr_assert_eq(unlink(path), 0);
+    c = cc_load(text, err, sizeof(err));
+    free(text);
+    cc_example_done(dir);
+    cr_expect_null(c);
+    cr_expect(strstr(err, "redis.password_file: cannot use") != NULL &&
+        strstr(err, "it is a directory") != NULL, "%s", err);
+    cr_expect(strstr(err, "api.read_write_token_file: cannot use") != NULL &&
+        strstr(err, "first line is empty") != NULL, "%s", err);
+    cr_expect(strstr(err, "api.read_only_token_file: cannot use") != NULL &&
+        strstr(err, "No such file or directory") != NULL, "%s", err);
+    ctl_config_free(c);
 }
 
 Test(controller_config, fills_defaults_for_minimal_file)
@@ -124,6 +209,8 @@ static struct cc_bad cc_bad_cases[] = {
       "identity.value" },
     { "{\"controller_id\": \"c\", \"identity\": \"vpn.example.net\"}",
       "identity" },
+    { "{\"controller_id\": \"c\", \"api\": {\"listen\": \"0.0.0.0:80\"}}",
+      "api.listen: 0.0.0.0 is not a loopback" },
 };
 
 ParameterizedTestParameters(controller_config, rejects_invalid_file)

@@ -145,6 +145,33 @@ Test(drain, refuses_when_others_lack_room)
     cr_assert(drain_is_final(&d));
 }
 
+Test(drain, refuses_empty_gateway_when_no_peer_takes_clients)
+{
+    struct gwreg_config cfg = { 0 };
+    struct cluster_report r;
+    struct drain d;
+
+    /* gw2 presents another identity; gw1 is empty. */
+    gwreg_free(reg);
+    snprintf(cfg.identity, sizeof(cfg.identity), "fqdn:vpn.example.net");
+    reg = gwreg_new(&cfg, 0);
+    memset(&r, 0, sizeof(r));
+    snprintf(r.gateway_id, sizeof(r.gateway_id), "gw1");
+    snprintf(r.identity, sizeof(r.identity), "fqdn:vpn.example.net");
+    r.capacity = 1000;
+    cr_assert_eq(gwreg_update_report(reg, &r, T0), 0);
+    snprintf(r.gateway_id, sizeof(r.gateway_id), "gw2");
+    snprintf(r.identity, sizeof(r.identity), "fqdn:vpn.other.example");
+    cr_assert_eq(gwreg_update_report(reg, &r, T0), 0);
+    drain_init(&d, "gw1", NULL, 1, T0);
+    step(&d, T0);
+    step(&d, T0);
+    cr_assert_eq(d.state, DRAIN_REFUSED);
+    cr_assert_eq(d.refusal, DRAIN_REFUSAL_NO_ROOM);
+    cr_assert_str_eq(d.reason, "no other gateway takes new clients (live, "
+        "active, serving, right identity, below the threshold)");
+}
+
 Test(drain, refuses_when_too_many_out)
 {
     struct drain d;

@@ -209,6 +209,41 @@ Test(gwreg, checks_identity_and_ramps_up_once_fixed)
         "ramp");
 }
 
+Test(gwreg, refuses_new_gateway_beyond_max_live)
+{
+    struct gwreg_config cfg = { .max_live = 2 };
+    struct cluster_report a = make_report("gw1", 1, 10);
+    struct cluster_report b = make_report("gw2", 1, 10);
+    struct cluster_report c = make_report("gw3", 1, 10);
+
+    gwreg_free(reg);
+    reg = gwreg_new(&cfg, 0);
+    cr_assert_not_null(reg);
+    cr_assert_eq(gwreg_update_report(reg, &a, T0), 0);
+    cr_assert_eq(gwreg_update_report(reg, &b, T0), 0);
+    cr_assert_eq(gwreg_update_report(reg, &c, T0), -ENOSPC);
+    cr_assert_null(gwreg_get(reg, "gw3"));
+    cr_assert_eq(gwreg_update_report(reg, &a, T0 + 1000), 0,
+        "a live gateway must keep reporting");
+    cr_assert_eq(gwreg_expire(reg, T0 + 3000), 1);      /* gw2 */
+    cr_assert_eq(gwreg_update_report(reg, &c, T0 + 3000), 0);
+}
+
+Test(gwreg, default_max_live_is_plan_limit)
+{
+    char id[16];
+
+    for (int i = 0; i < CLUSTER_PLAN_MAX_GATEWAYS; i++) {
+        snprintf(id, sizeof(id), "gw%d", i);
+        struct cluster_report r = make_report(id, 1, 10);
+
+        cr_assert_eq(gwreg_update_report(reg, &r, T0), 0);
+    }
+    struct cluster_report extra = make_report("extra", 1, 10);
+
+    cr_assert_eq(gwreg_update_report(reg, &extra, T0), -ENOSPC);
+}
+
 Test(gwreg, smooths_load_with_time_constant)
 {
     struct cluster_report low = make_report("gw1", 0, 100);
