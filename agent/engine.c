@@ -264,6 +264,8 @@ engine_new(const struct engine_config *cfg, struct policy policy,
         goto fail;
     if ((e->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
         goto fail;
+    if ((e->prf_ctx = ike_prf_ctx_new()) == NULL)
+        goto fail;
     /* At most 5 warnings per peer address in 10 s, for 4096 addresses. */
     if ((e->warn_rl = log_ratelimit_new(5, 10000, 4096)) == NULL)
         goto fail;
@@ -294,6 +296,7 @@ engine_free(struct ike_engine *engine)
     ike_ke_ctx_free(engine->ke_ctx);
     log_ratelimit_free(engine->warn_rl);
     EVP_MD_free(engine->sha256);
+    ike_prf_ctx_free(engine->prf_ctx);
     pool_free(engine->pool);
     OPENSSL_cleanse(engine->cookie_secret, sizeof(engine->cookie_secret));
     OPENSSL_cleanse(engine->plain, sizeof(engine->plain));

@@ -15,6 +15,7 @@
 #include "engine_config.h"
 #include "ike_ke.h"
 #include "ike_msg.h"
+#include "ike_prf.h"
 #include "ike_sa.h"
 #include "pool.h"
 #include "ratelimit.h"
@@ -46,6 +47,9 @@ struct ike_engine {
     /* SHA-256, fetched once: an implicit fetch per IKE_SA_INIT digest
      * costs as much as the digest itself in OpenSSL 3. */
     EVP_MD *sha256;
+    /* HMAC contexts of every PRF the engine computes, for the same
+     * reason: one fetch at first use instead of one per call. */
+    struct ike_prf_ctx *prf_ctx;
     void *keylog_arg;
     struct ike_sa_table table;
     size_t n_half_open;

@@ -90,6 +90,7 @@ auth_build_own(struct ike_engine *e, struct ike_sa *sa,
     in.id_len = 4 + cfg->local_id_len;
     in.sk_p = sa->keys.sk_pr;
     in.sk_p_len = sa->keys.prf_len;
+    in.prf_ctx = e->prf_ctx;
     if ((ret = ike_auth_compute(IKE_AUTH_SHARED_KEY_MIC, sa->keys.suite.prf,
         psk->key, psk->key_len, &in, auth, sizeof(auth), &auth_len)) < 0)
         return ret;
@@ -249,6 +250,7 @@ exch_auth_request(struct ike_engine *e, struct ike_sa *sa,
     in.id_len = idi_p->body_len;
     in.sk_p = sa->keys.sk_pi;
     in.sk_p_len = sa->keys.prf_len;
+    in.prf_ctx = e->prf_ctx;
     if (ike_auth_verify(auth.method, sa->keys.suite.prf, psk->key,
         psk->key_len, &in, auth.data, auth.len) < 0) {
         auth_fail(e, sa, rx, IKE_N_AUTHENTICATION_FAILED, "auth_mismatch",

@@ -249,7 +249,9 @@ exch_child_keys(struct ike_engine *e, struct ike_sa *sa,
     const uint8_t *nr, size_t nr_len, const uint8_t *g_ir, size_t g_ir_len)
 {
     struct ike_child_keys keys;
-    struct ike_keys_seed seed = { ni, ni_len, nr, nr_len, NULL, NULL };
+    struct ike_keys_seed seed = {
+        ni, ni_len, nr, nr_len, NULL, NULL, e->prf_ctx,
+    };
     int ret;
 
     ret = ike_keys_derive_child(&keys, &plan->suite, &sa->keys, g_ir,
@@ -338,6 +340,7 @@ child_rekey_ike(struct ike_engine *e, struct ike_sa *sa,
     {
         struct ike_keys_seed seed = {
             ni->data, ni->len, nr, sizeof(nr), n->spi_i, n->spi_r,
+            e->prf_ctx,
         };
 
         if (ike_keys_rekey_sa(&n->keys, &suite, &sa->keys, g_ir, g_len,

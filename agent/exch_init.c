@@ -124,8 +124,9 @@ cookie_compute(const struct ike_engine *e, unsigned which,
 
     /* RFC 7296 2.6.1: KEi is left out, so the cookie survives a retry
      * with another group. */
-    ret = ike_prf_computev(IKE_PRF_HMAC_SHA2_256, e->cookie_secret[which],
-        ENGINE_COOKIE_SECRET, iov, 3, mac, sizeof(mac));
+    ret = ike_prf_ctx_computev(e->prf_ctx, IKE_PRF_HMAC_SHA2_256,
+        e->cookie_secret[which], ENGINE_COOKIE_SECRET, iov, 3, mac,
+        sizeof(mac));
     if (ret < 0)
         return ret;
     out[0] = (uint8_t)(e->cookie_version - which);
@@ -408,6 +409,7 @@ init_keys(struct ike_engine *e, struct ike_sa *sa, const struct ike_suite *s,
     size_t g_len = ike_ke_secret_len(s->dh);
     struct ike_keys_seed seed = {
         r->ni.data, r->ni.len, nr, NR_LEN, sa->spi_i, sa->spi_r,
+        e->prf_ctx,
     };
     int ret;
 

@@ -25,6 +25,19 @@ auth_check_octets(const struct ike_auth_octets *in)
     return 0;
 }
 
+/* Runs ike_prf_computev() with the HMAC contexts of in->prf_ctx if set. */
+static int
+auth_prf(const struct ike_auth_octets *in, uint16_t prf, const uint8_t *key,
+         size_t key_len, const struct ike_prf_iov *iov, size_t iov_count,
+         uint8_t *out, size_t out_size)
+{
+    if (in->prf_ctx != NULL)
+        return ike_prf_ctx_computev(in->prf_ctx, prf, key, key_len, iov,
+                                    iov_count, out, out_size);
+    return ike_prf_computev(prf, key, key_len, iov, iov_count, out,
+                            out_size);
+}
+
 int
 ike_auth_signed_octets(uint16_t prf, const struct ike_auth_octets *in,
                        uint8_t *out, size_t out_size, size_t *out_len)
@@ -43,8 +56,10 @@ ike_auth_signed_octets(uint16_t prf, const struct ike_auth_octets *in,
         return -ENOBUFS;
     memcpy(out, in->message, in->message_len);
     memcpy(out + in->message_len, in->nonce, in->nonce_len);
-    ret = ike_prf_compute(prf, in->sk_p, in->sk_p_len, in->id, in->id_len,
-                          out + head, prf_len);
+    struct ike_prf_iov id = { in->id, in->id_len };
+
+    ret = auth_prf(in, prf, in->sk_p, in->sk_p_len, &id, 1, out + head,
+                   prf_len);
     if (ret < 0)
         return ret;
     *out_len = head + prf_len;
@@ -75,12 +90,15 @@ ike_auth_compute(uint8_t method, uint16_t prf, const uint8_t *psk,
     ret = -ENOBUFS;
     if (out == NULL || out_size < prf_len)
         goto out;
-    ret = ike_prf_compute(prf, psk, psk_len, (const uint8_t *)auth_key_pad,
-                          AUTH_KEY_PAD_LEN, pad_key, sizeof(pad_key));
+    struct ike_prf_iov key_pad = { auth_key_pad, AUTH_KEY_PAD_LEN };
+    struct ike_prf_iov id = { in->id, in->id_len };
+
+    ret = auth_prf(in, prf, psk, psk_len, &key_pad, 1, pad_key,
+                   sizeof(pad_key));
     if (ret < 0)
         goto out;
-    ret = ike_prf_compute(prf, in->sk_p, in->sk_p_len, in->id, in->id_len,
-                          id_mac, sizeof(id_mac));
+    ret = auth_prf(in, prf, in->sk_p, in->sk_p_len, &id, 1, id_mac,
+                   sizeof(id_mac));
     if (ret < 0)
         goto out;
 
@@ -89,8 +107,8 @@ ike_auth_compute(uint8_t method, uint16_t prf, const uint8_t *psk,
         { in->nonce, in->nonce_len },
         { id_mac, prf_len },
     };
-    ret = ike_prf_computev(prf, pad_key, prf_len, signed_octets, 3, out,
-                           out_size);
+    ret = auth_prf(in, prf, pad_key, prf_len, signed_octets, 3, out,
+                   out_size);
     if (ret < 0)
         goto out;
     *out_len = prf_len;

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ike_prf.h"
+
 /* The signer's inputs; every pointer is borrowed. */
 struct ike_auth_octets {
     const uint8_t *message;     /* RealMessage1 or RealMessage2 */
@@ -25,6 +27,7 @@ struct ike_auth_octets {
     size_t id_len;
     const uint8_t *sk_p;        /* SK_pi for the initiator, SK_pr otherwise */
     size_t sk_p_len;
+    struct ike_prf_ctx *prf_ctx;    /* HMAC contexts to reuse, or NULL */
 };
 
 /*

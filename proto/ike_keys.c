@@ -74,11 +74,36 @@ ike_keys_check_suite(const struct ike_suite *suite)
     }
 }
 
-int
-ike_keys_skeyseed(uint16_t prf, const uint8_t *ni, size_t ni_len,
-                  const uint8_t *nr, size_t nr_len,
-                  const uint8_t *g_ir, size_t g_ir_len,
-                  uint8_t *out, size_t out_size)
+/* Runs ike_prf_computev() with ctx's HMAC contexts when ctx is set. */
+static int
+keys_prf_computev(struct ike_prf_ctx *ctx, uint16_t prf, const uint8_t *key,
+                  size_t key_len, const struct ike_prf_iov *iov,
+                  size_t iov_count, uint8_t *out, size_t out_size)
+{
+    if (ctx != NULL)
+        return ike_prf_ctx_computev(ctx, prf, key, key_len, iov, iov_count,
+                                    out, out_size);
+    return ike_prf_computev(prf, key, key_len, iov, iov_count, out,
+                            out_size);
+}
+
+/* Runs ike_prf_plus() with ctx's HMAC contexts when ctx is set. */
+static int
+keys_prf_plus(struct ike_prf_ctx *ctx, uint16_t prf, const uint8_t *key,
+              size_t key_len, const struct ike_prf_iov *seed,
+              size_t seed_count, uint8_t *out, size_t out_len)
+{
+    if (ctx != NULL)
+        return ike_prf_ctx_plus(ctx, prf, key, key_len, seed, seed_count,
+                                out, out_len);
+    return ike_prf_plus(prf, key, key_len, seed, seed_count, out, out_len);
+}
+
+static int
+keys_skeyseed(struct ike_prf_ctx *ctx, uint16_t prf, const uint8_t *ni,
+              size_t ni_len, const uint8_t *nr, size_t nr_len,
+              const uint8_t *g_ir, size_t g_ir_len,
+              uint8_t *out, size_t out_size)
 {
     uint8_t key[2 * IKE_KEYS_MAX_NONCE_LEN];
     struct ike_prf_iov data = { g_ir, g_ir_len };
@@ -90,10 +115,20 @@ ike_keys_skeyseed(uint16_t prf, const uint8_t *ni, size_t ni_len,
     /* RFC 7296 2.14: for HMAC, the whole of Ni | Nr is the key. */
     memcpy(key, ni, ni_len);
     memcpy(key + ni_len, nr, nr_len);
-    ret = ike_prf_computev(prf, key, ni_len + nr_len, &data, 1, out,
-                           out_size);
+    ret = keys_prf_computev(ctx, prf, key, ni_len + nr_len, &data, 1, out,
+                            out_size);
     OPENSSL_cleanse(key, sizeof(key));
     return ret;
+}
+
+int
+ike_keys_skeyseed(uint16_t prf, const uint8_t *ni, size_t ni_len,
+                  const uint8_t *nr, size_t nr_len,
+                  const uint8_t *g_ir, size_t g_ir_len,
+                  uint8_t *out, size_t out_size)
+{
+    return keys_skeyseed(NULL, prf, ni, ni_len, nr, nr_len, g_ir, g_ir_len,
+                         out, out_size);
 }
 
 int
@@ -152,8 +187,8 @@ ike_keys_split_sa(struct ike_sa_keys *keys, const struct ike_suite *suite,
         { seed->spi_i, IKE_KEYS_SPI_LEN },
         { seed->spi_r, IKE_KEYS_SPI_LEN },
     };
-    ret = ike_prf_plus(s.prf, skeyseed, skeyseed_len, parts, 4, keymat,
-                       total);
+    ret = keys_prf_plus(seed->prf_ctx, s.prf, skeyseed, skeyseed_len, parts,
+                        4, keymat, total);
     if (ret < 0)
         goto out;
     keys->suite = s;
@@ -192,9 +227,9 @@ ike_keys_derive_sa(struct ike_sa_keys *keys, const struct ike_suite *suite,
     ret = -EINVAL;
     if (seed == NULL)
         goto out;
-    ret = ike_keys_skeyseed(s.prf, seed->ni, seed->ni_len, seed->nr,
-                            seed->nr_len, g_ir, g_ir_len, skeyseed,
-                            sizeof(skeyseed));
+    ret = keys_skeyseed(seed->prf_ctx, s.prf, seed->ni, seed->ni_len,
+                        seed->nr, seed->nr_len, g_ir, g_ir_len, skeyseed,
+                        sizeof(skeyseed));
     if (ret < 0)
         goto out;
     ret = ike_keys_split_sa(keys, &s, skeyseed, ike_prf_len(s.prf), seed);
@@ -247,8 +282,8 @@ ike_keys_child_keymat(const struct ike_sa_keys *ike,
         { seed->nr, seed->nr_len },
     };
 
-    return ike_prf_plus(ike->suite.prf, ike->sk_d, ike->prf_len, parts, 3,
-                        out, out_len);
+    return keys_prf_plus(seed->prf_ctx, ike->suite.prf, ike->sk_d,
+                         ike->prf_len, parts, 3, out, out_len);
 }
 
 int

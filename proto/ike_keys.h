@@ -59,7 +59,8 @@ struct ike_sa_keys {
 /*
  * The exchange values that feed prf+: the nonce bodies (without payload
  * headers) and the SPIs from the IKE header.  All pointers are borrowed.
- * CHILD SA derivation ignores the SPIs, which may then be NULL.
+ * CHILD SA derivation ignores the SPIs, which may then be NULL.  With
+ * prf_ctx NULL, each PRF call makes and frees its own HMAC context.
  */
 struct ike_keys_seed {
     const uint8_t *ni;      /* initiator's nonce */
@@ -68,6 +69,7 @@ struct ike_keys_seed {
     size_t nr_len;
     const uint8_t *spi_i;   /* IKE_KEYS_SPI_LEN octets */
     const uint8_t *spi_r;   /* IKE_KEYS_SPI_LEN octets */
+    struct ike_prf_ctx *prf_ctx;    /* HMAC contexts to reuse, or NULL */
 };
 
 /* Transforms of an ESP CHILD SA: AES-GCM-16 (integ NONE) or AES-CBC with

@@ -4,6 +4,7 @@
 #include "ike_prf.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -48,43 +49,100 @@ ike_prf_len(uint16_t prf)
     }
 }
 
-/* Creates an HMAC context keyed with key; *out is NULL on failure. */
+/* PRFs in the order of prf_index(). */
+#define PRF_COUNT 4
+
+struct ike_prf_ctx {
+    EVP_MAC *hmac;                  /* fetched on first use */
+    EVP_MAC_CTX *mac[PRF_COUNT];    /* digest set, re-keyed per call */
+};
+
+/* Index of prf in struct ike_prf_ctx, or -1 when unsupported. */
 static int
-prf_mac_new(uint16_t prf, const uint8_t *key, size_t key_len,
-            EVP_MAC_CTX **out)
+prf_index(uint16_t prf)
 {
-    const char *name = prf_digest_name(prf);
-    EVP_MAC_CTX *ctx = NULL;
-    EVP_MAC *mac = NULL;
+    switch (prf) {
+    case IKE_PRF_HMAC_SHA1:
+        return 0;
+    case IKE_PRF_HMAC_SHA2_256:
+        return 1;
+    case IKE_PRF_HMAC_SHA2_384:
+        return 2;
+    case IKE_PRF_HMAC_SHA2_512:
+        return 3;
+    default:
+        return -1;
+    }
+}
+
+struct ike_prf_ctx *
+ike_prf_ctx_new(void)
+{
+    return calloc(1, sizeof(struct ike_prf_ctx));
+}
+
+void
+ike_prf_ctx_free(struct ike_prf_ctx *ctx)
+{
+    if (ctx == NULL)
+        return;
+    /* EVP_MAC_CTX_free() wipes the keyed HMAC state. */
+    for (size_t i = 0; i < PRF_COUNT; i++)
+        EVP_MAC_CTX_free(ctx->mac[i]);
+    EVP_MAC_free(ctx->hmac);
+    free(ctx);
+}
+
+/* Returns ctx's HMAC context for prf, made on first use, or NULL. */
+static EVP_MAC_CTX *
+prf_ctx_mac(struct ike_prf_ctx *ctx, uint16_t prf)
+{
+    int i = prf_index(prf);
+    EVP_MAC_CTX *mac;
     /* OSSL_PARAM wants a writable string; OpenSSL only reads it. */
     char digest[16];
-    int ret = -ENOTSUP;
 
-    *out = NULL;
-    if (name == NULL)
-        goto out;
-    ret = -EINVAL;
-    if (key == NULL || key_len == 0)
-        goto out;
-    ret = -ENOMEM;
-    if ((mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL)) == NULL)
-        goto out;
-    if ((ctx = EVP_MAC_CTX_new(mac)) == NULL)
-        goto out;
-    strcpy(digest, name);
+    if (i < 0)
+        return NULL;
+    if (ctx->mac[i] != NULL)
+        return ctx->mac[i];
+    if (ctx->hmac == NULL &&
+        (ctx->hmac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL)) == NULL)
+        return NULL;
+    if ((mac = EVP_MAC_CTX_new(ctx->hmac)) == NULL)
+        return NULL;
+    strcpy(digest, prf_digest_name(prf));
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
         OSSL_PARAM_construct_end(),
     };
-    if (!EVP_MAC_init(ctx, key, key_len, params))
-        goto out;
-    *out = ctx;
-    ctx = NULL;
-    ret = 0;
-out:
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
-    return ret;
+    /* The digest is looked up here once, not on every EVP_MAC_init(). */
+    if (!EVP_MAC_CTX_set_params(mac, params)) {
+        EVP_MAC_CTX_free(mac);
+        return NULL;
+    }
+    ctx->mac[i] = mac;
+    return mac;
+}
+
+/* Keys ctx's HMAC context for prf with key; *out is NULL on failure. */
+static int
+prf_mac_key(struct ike_prf_ctx *ctx, uint16_t prf, const uint8_t *key,
+            size_t key_len, EVP_MAC_CTX **out)
+{
+    EVP_MAC_CTX *mac;
+
+    *out = NULL;
+    if (prf_index(prf) < 0)
+        return -ENOTSUP;
+    if (key == NULL || key_len == 0)
+        return -EINVAL;
+    if ((mac = prf_ctx_mac(ctx, prf)) == NULL)
+        return -ENOMEM;
+    if (!EVP_MAC_init(mac, key, key_len, NULL))
+        return -ENOMEM;
+    *out = mac;
+    return 0;
 }
 
 static int
@@ -105,12 +163,13 @@ prf_mac_update(EVP_MAC_CTX *ctx, const struct ike_prf_iov *iov,
 }
 
 int
-ike_prf_computev(uint16_t prf, const uint8_t *key, size_t key_len,
-                 const struct ike_prf_iov *iov, size_t iov_count,
-                 uint8_t *out, size_t out_size)
+ike_prf_ctx_computev(struct ike_prf_ctx *ctx, uint16_t prf,
+                     const uint8_t *key, size_t key_len,
+                     const struct ike_prf_iov *iov, size_t iov_count,
+                     uint8_t *out, size_t out_size)
 {
     size_t len = ike_prf_len(prf);
-    EVP_MAC_CTX *ctx = NULL;
+    EVP_MAC_CTX *mac = NULL;
     size_t written = 0;
     int ret = -ENOTSUP;
 
@@ -119,16 +178,30 @@ ike_prf_computev(uint16_t prf, const uint8_t *key, size_t key_len,
     ret = -ENOBUFS;
     if (out_size < len)
         goto out;
-    if ((ret = prf_mac_new(prf, key, key_len, &ctx)) < 0)
+    if ((ret = prf_mac_key(ctx, prf, key, key_len, &mac)) < 0)
         goto out;
-    if ((ret = prf_mac_update(ctx, iov, iov_count)) < 0)
+    if ((ret = prf_mac_update(mac, iov, iov_count)) < 0)
         goto out;
     ret = -ENOMEM;
-    if (!EVP_MAC_final(ctx, out, &written, out_size) || written != len)
+    if (!EVP_MAC_final(mac, out, &written, out_size) || written != len)
         goto out;
     ret = 0;
 out:
-    EVP_MAC_CTX_free(ctx);
+    return ret;
+}
+
+int
+ike_prf_computev(uint16_t prf, const uint8_t *key, size_t key_len,
+                 const struct ike_prf_iov *iov, size_t iov_count,
+                 uint8_t *out, size_t out_size)
+{
+    struct ike_prf_ctx *ctx = ike_prf_ctx_new();
+    int ret = -ENOMEM;
+
+    if (ctx != NULL)
+        ret = ike_prf_ctx_computev(ctx, prf, key, key_len, iov, iov_count,
+                                   out, out_size);
+    ike_prf_ctx_free(ctx);
     return ret;
 }
 
@@ -143,13 +216,13 @@ ike_prf_compute(uint16_t prf, const uint8_t *key, size_t key_len,
 }
 
 int
-ike_prf_plus(uint16_t prf, const uint8_t *key, size_t key_len,
-             const struct ike_prf_iov *seed, size_t seed_count,
-             uint8_t *out, size_t out_len)
+ike_prf_ctx_plus(struct ike_prf_ctx *ctx, uint16_t prf,
+                 const uint8_t *key, size_t key_len,
+                 const struct ike_prf_iov *seed, size_t seed_count,
+                 uint8_t *out, size_t out_len)
 {
     size_t len = ike_prf_len(prf);
-    EVP_MAC_CTX *keyed = NULL;
-    EVP_MAC_CTX *ctx = NULL;
+    EVP_MAC_CTX *mac = NULL;
     uint8_t block[IKE_PRF_MAX_LEN];
     size_t done = 0;
     int ret = -ENOTSUP;
@@ -162,29 +235,27 @@ ike_prf_plus(uint16_t prf, const uint8_t *key, size_t key_len,
     ret = -ERANGE;
     if (out_len > (size_t)IKE_PRF_PLUS_MAX_BLOCKS * len)
         goto out;
-    /* Key once; every block starts from a copy of the keyed state. */
-    if ((ret = prf_mac_new(prf, key, key_len, &keyed)) < 0)
+    if ((ret = prf_mac_key(ctx, prf, key, key_len, &mac)) < 0)
         goto out;
     for (unsigned int n = 1; done < out_len; n++) {
         uint8_t counter = (uint8_t)n;
         size_t written = 0;
 
         ret = -ENOMEM;
-        if ((ctx = EVP_MAC_CTX_dup(keyed)) == NULL)
+        /* Without a key, EVP_MAC_init() restarts from the keyed state. */
+        if (n > 1 && !EVP_MAC_init(mac, NULL, 0, NULL))
             goto out;
         /* Tn = prf(K, Tn-1 | S | n); T0 is empty. */
-        if (n > 1 && !EVP_MAC_update(ctx, block, len))
+        if (n > 1 && !EVP_MAC_update(mac, block, len))
             goto out;
-        if ((ret = prf_mac_update(ctx, seed, seed_count)) < 0)
+        if ((ret = prf_mac_update(mac, seed, seed_count)) < 0)
             goto out;
         ret = -ENOMEM;
-        if (!EVP_MAC_update(ctx, &counter, 1))
+        if (!EVP_MAC_update(mac, &counter, 1))
             goto out;
-        if (!EVP_MAC_final(ctx, block, &written, sizeof(block)) ||
+        if (!EVP_MAC_final(mac, block, &written, sizeof(block)) ||
             written != len)
             goto out;
-        EVP_MAC_CTX_free(ctx);
-        ctx = NULL;
 
         size_t take = out_len - done < len ? out_len - done : len;
         memcpy(out + done, block, take);
@@ -193,9 +264,24 @@ ike_prf_plus(uint16_t prf, const uint8_t *key, size_t key_len,
     ret = 0;
 out:
     OPENSSL_cleanse(block, sizeof(block));
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_CTX_free(keyed);
     if (ret < 0 && out != NULL)
         OPENSSL_cleanse(out, out_len);
+    return ret;
+}
+
+int
+ike_prf_plus(uint16_t prf, const uint8_t *key, size_t key_len,
+             const struct ike_prf_iov *seed, size_t seed_count,
+             uint8_t *out, size_t out_len)
+{
+    struct ike_prf_ctx *ctx = ike_prf_ctx_new();
+    int ret = -ENOMEM;
+
+    if (ctx != NULL)
+        ret = ike_prf_ctx_plus(ctx, prf, key, key_len, seed, seed_count,
+                               out, out_len);
+    else if (out != NULL)
+        OPENSSL_cleanse(out, out_len);
+    ike_prf_ctx_free(ctx);
     return ret;
 }

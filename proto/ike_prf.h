@@ -1,8 +1,10 @@
 /*
  * IKEv2 pseudorandom functions: the HMAC PRFs of RFC 7296 section 3.3.2
  * (RFC 2104 HMAC with SHA-1, RFC 4868 HMAC with SHA-2) and prf+ of
- * section 2.13.  All functions work on caller-owned byte buffers; nothing
- * is kept between calls.
+ * section 2.13.  All functions work on caller-owned byte buffers.  The
+ * ike_prf_ctx_*() forms reuse the HMAC contexts of a caller-owned struct
+ * ike_prf_ctx; the others make and free one per call, which costs an
+ * algorithm fetch each time under OpenSSL 3.
  */
 #ifndef IKESHIFT_IKE_PRF_H
 #define IKESHIFT_IKE_PRF_H
@@ -22,6 +24,8 @@ struct ike_prf_iov {
     size_t len;
 };
 
+struct ike_prf_ctx;
+
 /*
  * Returns the output length in octets of PRF transform `prf` (IKE_PRF_*
  * in ike_const.h), which for HMAC is also its preferred key length, or 0
@@ -29,6 +33,20 @@ struct ike_prf_iov {
  */
 size_t
 ike_prf_len(uint16_t prf);
+
+/*
+ * Creates a cache of HMAC contexts, one per PRF, each made with its
+ * digest on first use and re-keyed on every call.  The caller owns it;
+ * it is not thread-safe, so use one per thread.  Until the next call or
+ * ike_prf_ctx_free(), it keeps the HMAC state of the last key it was
+ * given.  Returns NULL when out of memory.
+ */
+struct ike_prf_ctx *
+ike_prf_ctx_new(void);
+
+/* Frees ctx and wipes its HMAC state; NULL is allowed. */
+void
+ike_prf_ctx_free(struct ike_prf_ctx *ctx);
 
 /*
  * Computes prf(key, data) into out, which must hold ike_prf_len(prf)
@@ -62,5 +80,22 @@ int
 ike_prf_plus(uint16_t prf, const uint8_t *key, size_t key_len,
              const struct ike_prf_iov *seed, size_t seed_count,
              uint8_t *out, size_t out_len);
+
+/*
+ * Same as ike_prf_computev() and ike_prf_plus() with the HMAC contexts of
+ * ctx, which must not be NULL, so that no algorithm is fetched and no
+ * context allocated after ctx's first use of a PRF.
+ */
+int
+ike_prf_ctx_computev(struct ike_prf_ctx *ctx, uint16_t prf,
+                     const uint8_t *key, size_t key_len,
+                     const struct ike_prf_iov *iov, size_t iov_count,
+                     uint8_t *out, size_t out_size);
+
+int
+ike_prf_ctx_plus(struct ike_prf_ctx *ctx, uint16_t prf,
+                 const uint8_t *key, size_t key_len,
+                 const struct ike_prf_iov *seed, size_t seed_count,
+                 uint8_t *out, size_t out_len);
 
 #endif /* IKESHIFT_IKE_PRF_H */

@@ -60,7 +60,7 @@ fuzz_init_keys(void)
 {
     const uint8_t g_ir[32] = { 0x01 }, ni[32] = { 0x02 }, nr[32] = { 0x03 };
     const uint8_t spi_i[8] = { 0x04 }, spi_r[8] = { 0x05 };
-    struct ike_keys_seed seed = { ni, 32, nr, 32, spi_i, spi_r };
+    struct ike_keys_seed seed = { ni, 32, nr, 32, spi_i, spi_r, NULL };
 
     for (size_t i = 0; i < 8; i++) {
         if (ike_keys_derive_sa(&fuzz_keys[i], &fuzz_suites[i], g_ir, 32,

@@ -72,7 +72,7 @@ load_side(json_t *root, int initiator, struct auth_side *s)
                               s->auth, sizeof(s->auth)), 32);
     s->in = (struct ike_auth_octets){
         s->message, s->message_len, s->nonce, s->nonce_len, s->id,
-        s->id_len, s->sk_p, 32,
+        s->id_len, s->sk_p, 32, NULL,
     };
 }
 

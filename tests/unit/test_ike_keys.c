@@ -47,7 +47,7 @@ static struct ike_keys_seed
 kdf_case_seed(const struct kdf_case *k)
 {
     struct ike_keys_seed seed = {
-        k->ni, k->ni_len, k->nr, k->nr_len, k->spi_i, k->spi_r,
+        k->ni, k->ni_len, k->nr, k->nr_len, k->spi_i, k->spi_r, NULL,
     };
 
     return seed;
@@ -283,7 +283,7 @@ Test(ike_keys, derives_strongswan_logged_keys)
         IKE_ENCR_AES_GCM_16, 128, IKE_PRF_HMAC_SHA2_256, IKE_INTEG_NONE,
         IKE_DH_CURVE25519,
     };
-    struct ike_keys_seed seed = { ni, ni_len, nr, nr_len, spi_i, spi_r };
+    struct ike_keys_seed seed = { ni, ni_len, nr, nr_len, spi_i, spi_r, NULL };
     struct ike_sa_keys keys;
 
     cr_assert_eq(kat_json_hex(root, "spi_i", spi_i, 8), 8);
@@ -378,7 +378,7 @@ ParameterizedTest(struct suite_case *c, ike_keys, checks_suites_and_sizes_keys)
 {
     const uint8_t g_ir[32] = { 1 }, ni[16] = { 2 }, nr[16] = { 3 };
     const uint8_t spi_i[8] = { 4 }, spi_r[8] = { 5 };
-    struct ike_keys_seed seed = { ni, 16, nr, 16, spi_i, spi_r };
+    struct ike_keys_seed seed = { ni, 16, nr, 16, spi_i, spi_r, NULL };
     struct ike_sa_keys keys;
 
     cr_assert_eq(ike_keys_check_suite(&c->suite), c->ret);
@@ -400,7 +400,7 @@ Test(ike_keys, accepts_suite_inside_the_output)
 {
     const uint8_t skeyseed[32] = { 7 }, ni[16] = { 2 }, nr[16] = { 3 };
     const uint8_t spi_i[8] = { 4 }, spi_r[8] = { 5 };
-    struct ike_keys_seed seed = { ni, 16, nr, 16, spi_i, spi_r };
+    struct ike_keys_seed seed = { ni, 16, nr, 16, spi_i, spi_r, NULL };
     struct ike_sa_keys keys;
 
     keys.suite = (struct ike_suite){
@@ -422,7 +422,7 @@ Test(ike_keys, wipes_keys_on_bad_input)
         IKE_ENCR_AES_GCM_16, 128, IKE_PRF_HMAC_SHA2_256, IKE_INTEG_NONE,
         IKE_DH_ECP_256,
     };
-    struct ike_keys_seed seed = { long_nonce, 257, nr, 16, spi, spi };
+    struct ike_keys_seed seed = { long_nonce, 257, nr, 16, spi, spi, NULL };
     struct ike_child_suite esp = {
         IKE_ENCR_AES_GCM_16, 128, IKE_INTEG_NONE,
     };
@@ -453,7 +453,7 @@ Test(ike_keys, wipe_clears_every_key)
 {
     const uint8_t g_ir[32] = { 1 }, ni[16] = { 2 }, nr[16] = { 3 };
     const uint8_t spi[8] = { 4 };
-    struct ike_keys_seed seed = { ni, 16, nr, 16, spi, spi };
+    struct ike_keys_seed seed = { ni, 16, nr, 16, spi, spi, NULL };
     struct ike_suite suite = {
         IKE_ENCR_AES_CBC, 256, IKE_PRF_HMAC_SHA2_512,
         IKE_INTEG_HMAC_SHA2_512_256, IKE_DH_ECP_384,

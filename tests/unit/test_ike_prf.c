@@ -203,3 +203,87 @@ Test(ike_prf, prf_plus_matches_sp800_135_dkm)
     }
     json_decref(root);
 }
+
+/*
+ * One struct ike_prf_ctx re-keyed across PRFs and keys gives the same
+ * output as a fresh context per call.  The keys include one longer than
+ * the SHA-1 block (64 octets), which HMAC hashes first.
+ */
+Test(ike_prf, context_reuse_matches_fresh_contexts)
+{
+    const uint16_t prfs[] = {
+        IKE_PRF_HMAC_SHA2_256, IKE_PRF_HMAC_SHA1, IKE_PRF_HMAC_SHA2_512,
+        IKE_PRF_HMAC_SHA2_256, IKE_PRF_HMAC_SHA2_384, IKE_PRF_HMAC_SHA1,
+    };
+    uint8_t long_key[100];
+    const uint8_t data[] = "signed octets";
+    struct ike_prf_iov iov = { data, sizeof(data) - 1 };
+    struct ike_prf_ctx *ctx = ike_prf_ctx_new();
+
+    cr_assert_not_null(ctx);
+    memset(long_key, 0x5a, sizeof(long_key));
+    for (size_t i = 0; i < sizeof(prfs) / sizeof(prfs[0]); i++) {
+        size_t key_len = i % 2 == 0 ? 7 : sizeof(long_key);
+        uint8_t fresh[IKE_PRF_MAX_LEN], reused[IKE_PRF_MAX_LEN];
+
+        long_key[0] = (uint8_t)i;
+        cr_assert_eq(ike_prf_computev(prfs[i], long_key, key_len, &iov, 1,
+                                      fresh, sizeof(fresh)), 0);
+        cr_assert_eq(ike_prf_ctx_computev(ctx, prfs[i], long_key, key_len,
+                                          &iov, 1, reused, sizeof(reused)),
+                     0);
+        cr_assert_arr_eq(reused, fresh, ike_prf_len(prfs[i]), "call %zu", i);
+    }
+    ike_prf_ctx_free(ctx);
+}
+
+/* prf+ restarts every block from the keyed state of the reused context. */
+Test(ike_prf, context_prf_plus_matches_prf_plus)
+{
+    const uint16_t prfs[] = {
+        IKE_PRF_HMAC_SHA1, IKE_PRF_HMAC_SHA2_256, IKE_PRF_HMAC_SHA2_384,
+        IKE_PRF_HMAC_SHA2_512,
+    };
+    const uint8_t key[] = "prf+ key";
+    const uint8_t seed[] = "Ni | Nr | SPIi | SPIr";
+    struct ike_prf_iov iov = { seed, sizeof(seed) - 1 };
+    struct ike_prf_ctx *ctx = ike_prf_ctx_new();
+
+    cr_assert_not_null(ctx);
+    for (size_t p = 0; p < 4; p++) {
+        size_t len = 7 * ike_prf_len(prfs[p]) - 5;
+        uint8_t fresh[7 * IKE_PRF_MAX_LEN], reused[7 * IKE_PRF_MAX_LEN];
+        uint8_t other[IKE_PRF_MAX_LEN];
+
+        /* A call with another key first, so that stale state would show. */
+        cr_assert_eq(ike_prf_ctx_computev(ctx, prfs[p], seed, 5, &iov, 1,
+                                          other, sizeof(other)), 0);
+        cr_assert_eq(ike_prf_plus(prfs[p], key, sizeof(key) - 1, &iov, 1,
+                                  fresh, len), 0);
+        cr_assert_eq(ike_prf_ctx_plus(ctx, prfs[p], key, sizeof(key) - 1,
+                                      &iov, 1, reused, len), 0);
+        cr_assert_arr_eq(reused, fresh, len, "PRF %u", prfs[p]);
+    }
+    ike_prf_ctx_free(ctx);
+}
+
+Test(ike_prf, context_rejects_bad_prf_arguments)
+{
+    const uint8_t key[4] = { 1, 2, 3, 4 };
+    struct ike_prf_iov iov = { key, 4 };
+    /* prf+ wipes out[0..out_len) on failure, so it must hold 256 blocks. */
+    static uint8_t out[256 * 32];
+    struct ike_prf_ctx *ctx = ike_prf_ctx_new();
+
+    cr_assert_not_null(ctx);
+    cr_assert_eq(ike_prf_ctx_computev(ctx, 4, key, 4, &iov, 1, out,
+                                      sizeof(out)), -ENOTSUP);
+    cr_assert_eq(ike_prf_ctx_computev(ctx, IKE_PRF_HMAC_SHA1, key, 0, &iov,
+                                      1, out, sizeof(out)), -EINVAL);
+    cr_assert_eq(ike_prf_ctx_computev(ctx, IKE_PRF_HMAC_SHA2_256, key, 4,
+                                      &iov, 1, out, 31), -ENOBUFS);
+    cr_assert_eq(ike_prf_ctx_plus(ctx, IKE_PRF_HMAC_SHA2_256, key, 4, &iov,
+                                  1, out, sizeof(out)), -ERANGE);
+    ike_prf_ctx_free(ctx);
+    ike_prf_ctx_free(NULL);
+}

@@ -48,7 +48,7 @@ make_keys(struct ike_sa_keys *keys, const struct ike_suite *suite)
 {
     const uint8_t g_ir[32] = { 0x11, 0x22 }, ni[32] = { 0x33 };
     const uint8_t nr[32] = { 0x44 }, spi_i[8] = { 0x55 }, spi_r[8] = { 6 };
-    struct ike_keys_seed seed = { ni, 32, nr, 32, spi_i, spi_r };
+    struct ike_keys_seed seed = { ni, 32, nr, 32, spi_i, spi_r, NULL };
 
     cr_assert_eq(ike_keys_derive_sa(keys, suite, g_ir, sizeof(g_ir), &seed),
                  0);
@@ -660,7 +660,7 @@ Test(ike_sk, opens_captured_gcm_messages)
         IKE_ENCR_AES_GCM_16, 128, IKE_PRF_HMAC_SHA2_256, IKE_INTEG_NONE,
         IKE_DH_CURVE25519,
     };
-    struct ike_keys_seed seed = { ni, ni_len, nr, nr_len, spi_i, spi_r };
+    struct ike_keys_seed seed = { ni, ni_len, nr, nr_len, spi_i, spi_r, NULL };
     const char *nums[] = { "18", "19", "20" };
     struct ike_sa_keys keys;
 
