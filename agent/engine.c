@@ -341,8 +341,13 @@ engine_addr_text(const struct sockaddr *sa, char *out, size_t cap)
 static void
 hex8(const uint8_t spi[8], char out[17])
 {
-    for (int i = 0; i < 8; i++)
-        snprintf(out + 2 * i, 3, "%02x", spi[i]);
+    static const char digits[] = "0123456789abcdef";
+
+    for (int i = 0; i < 8; i++) {
+        out[2 * i] = digits[spi[i] >> 4];
+        out[2 * i + 1] = digits[spi[i] & 0x0f];
+    }
+    out[16] = '\0';
 }
 
 void

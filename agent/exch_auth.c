@@ -285,12 +285,14 @@ exch_auth_request(struct ike_engine *e, struct ike_sa *sa,
     engine_send_response(e, sa, rx, &w);
     ike_sa_drop_init(sa);
     engine_count(e, ENGINE_CTR_SA_ESTABLISHED);
-    engine_sa_tag(sa, tag, sizeof(tag));
-    if (sa->vip.s_addr != 0)
-        inet_ntop(AF_INET, &sa->vip, vip, sizeof(vip));
-    log_info("ike", "IKE SA established; %s id=%s vip=%s children=%u", tag,
-        log_escape_str(idlog, sizeof(idlog), id), vip,
-        (unsigned)sa->n_children);
+    if (log_enabled(LOG_LEVEL_INFO)) {
+        engine_sa_tag(sa, tag, sizeof(tag));
+        if (sa->vip.s_addr != 0)
+            inet_ntop(AF_INET, &sa->vip, vip, sizeof(vip));
+        log_info("ike", "IKE SA established; %s id=%s vip=%s children=%u",
+            tag, log_escape_str(idlog, sizeof(idlog), id), vip,
+            (unsigned)sa->n_children);
+    }
     if (!redirect)
         return;
     policy_target_to_text(&target, gw, sizeof(gw));

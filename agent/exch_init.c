@@ -522,8 +522,12 @@ init_accept(struct ike_engine *e, const struct engine_rx *rx,
     if (r->redirected_from)
         engine_count(e, ENGINE_CTR_INIT_REDIRECTED_FROM);
     init_check_natd(rx, r);
-    engine_sa_tag(sa, tag, sizeof(tag));
-    log_debug("ike", "IKE_SA_INIT answered; %s", tag);
+    /* The tag costs more than the rest of the reply's bookkeeping, so it
+     * is made only when the line is written. */
+    if (log_enabled(LOG_LEVEL_DEBUG)) {
+        engine_sa_tag(sa, tag, sizeof(tag));
+        log_debug("ike", "IKE_SA_INIT answered; %s", tag);
+    }
     engine_send_raw(e, rx->local, rx->peer, e->out, ike_writer_len(&w));
     ike_ke_free(ke);
     OPENSSL_cleanse(nr, sizeof(nr));
