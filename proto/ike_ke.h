@@ -7,9 +7,9 @@
  *      prefix; the shared secret is x alone.
  *   31 Curve25519 (RFC 8031 3.1): KE data and secret are the 32-octet
  *      u-coordinate of RFC 7748.
- * A struct ike_ke is one ephemeral key pair.  It is not thread-safe to use
- * one struct ike_ke_ctx from several threads at once; everything else
- * works on caller-owned buffers.
+ * A struct ike_ke is one ephemeral key pair.  One struct ike_ke_ctx, and
+ * one X25519 struct ike_ke in ike_ke_derive(), must not be used from
+ * several threads at once.  Everything else works on caller-owned buffers.
  */
 #ifndef IKESHIFT_IKE_KE_H
 #define IKESHIFT_IKE_KE_H
@@ -38,7 +38,8 @@ ike_ke_secret_len(uint16_t group);
 /*
  * Creates a cache of prepared key generation contexts, one per group,
  * filled on first use.  It saves the per-call group setup, which made a
- * P-256 key generation 40 us instead of 24 us (OpenSSL 3.0.19, AMD EPYC).
+ * P-256 key generation 40 us instead of 24 us (OpenSSL 3.0.19, AMD EPYC),
+ * and for X25519 the key import context and the base point.
  * The caller owns it; use one cache per thread.  Returns NULL when out of
  * memory.
  */
