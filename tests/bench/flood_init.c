@@ -40,6 +40,7 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 
+#include "bench_net.h"
 #include "ike_buf.h"
 #include "ike_const.h"
 #include "ike_ke.h"
@@ -166,25 +167,6 @@ parse_addr(const char *text, uint16_t port, struct sockaddr_storage *ss,
     return -EINVAL;
 }
 
-/* True for 127.0.0.0/8, 198.51.100.0/24, 203.0.113.0/24 (RFC 5737), ::1
- * and 2001:db8::/32 (RFC 3849). */
-static bool
-addr_allowed(const struct sockaddr_storage *ss)
-{
-    if (ss->ss_family == AF_INET) {
-        const uint8_t *a = (const uint8_t *)
-            &((const struct sockaddr_in *)ss)->sin_addr;
-
-        return a[0] == 127 || (a[0] == 198 && a[1] == 51 && a[2] == 100) ||
-            (a[0] == 203 && a[1] == 0 && a[2] == 113);
-    }
-    const uint8_t *a = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
-    static const uint8_t loop6[16] = { [15] = 1 };
-
-    return memcmp(a, loop6, 16) == 0 ||
-        (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8);
-}
-
 static int
 parse_ulong(const char *text, unsigned long min, unsigned long max,
     unsigned long *out)
@@ -197,28 +179,6 @@ parse_ulong(const char *text, unsigned long min, unsigned long max,
     if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
         return -EINVAL;
     *out = v;
-    return 0;
-}
-
-/* Stores in out the IPv4 address `offset` places after base's. */
-static int
-bind_span_addr(const struct sockaddr_storage *base, unsigned long offset,
-    struct sockaddr_storage *out)
-{
-    struct sockaddr_in in;
-    uint32_t a;
-
-    if (base->ss_family != AF_INET)
-        return -EINVAL;
-    /* memcpy, not casts: GCC's aliasing rules lose a field written
-     * through a sockaddr_in pointer into a sockaddr_storage copy. */
-    memcpy(&in, base, sizeof(in));
-    a = ntohl(in.sin_addr.s_addr);
-    if (offset > UINT32_MAX - a)
-        return -EINVAL;
-    in.sin_addr.s_addr = htonl(a + (uint32_t)offset);
-    memset(out, 0, sizeof(*out));
-    memcpy(out, &in, sizeof(in));
     return 0;
 }
 
@@ -277,7 +237,7 @@ parse_options(int argc, char **argv, struct options *o)
         fprintf(stderr, "flood_init: missing or invalid --target\n");
         return -EINVAL;
     }
-    if (!addr_allowed(&o->target)) {
+    if (!bench_net_addr_allowed(&o->target)) {
         fprintf(stderr, "flood_init: target %s is not a loopback or"
             " documentation address; refusing to send\n", target);
         return -EPERM;
@@ -301,8 +261,8 @@ parse_options(int argc, char **argv, struct options *o)
         struct sockaddr_storage last;
 
         /* Every address of the span must stay in an allowed range. */
-        if (bind_span_addr(&o->bind, o->bind_span - 1, &last) < 0 ||
-            !addr_allowed(&o->bind) || !addr_allowed(&last)) {
+        if (bench_net_span_addr(&o->bind, o->bind_span - 1, &last) < 0 ||
+            !bench_net_addr_allowed(&o->bind) || !bench_net_addr_allowed(&last)) {
             fprintf(stderr, "flood_init: --bind %s with --bind-span %lu"
                 " leaves the loopback and documentation ranges\n",
                 bind_text, o->bind_span);
@@ -310,64 +270,6 @@ parse_options(int argc, char **argv, struct options *o)
         }
     }
     return 0;
-}
-
-/*
- * Runs `ip route get ADDR` (no shell: the address was checked by
- * inet_pton) and accepts the route only when its "dev" is lo or one of
- * --allow-dev.  Returns 0 or -EPERM after printing why.
- */
-static int
-route_check(const struct options *o)
-{
-    char out[1024], *dev;
-    size_t len = 0;
-    ssize_t n;
-    int pipefd[2], status;
-    pid_t pid;
-
-    if (pipe(pipefd) < 0)
-        return -errno;
-    if ((pid = fork()) < 0)
-        return -errno;
-    if (pid == 0) {
-        dup2(pipefd[1], 1);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        execlp("ip", "ip", "route", "get", o->target_text, (char *)NULL);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    while (len < sizeof(out) - 1 &&
-        (n = read(pipefd[0], out + len, sizeof(out) - 1 - len)) > 0)
-        len += (size_t)n;
-    out[len] = '\0';
-    close(pipefd[0]);
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "flood_init: `ip route get %s` failed; refusing to"
-            " send\n", o->target_text);
-        return -EPERM;
-    }
-    if ((dev = strstr(out, " dev ")) != NULL) {
-        char name[64];
-
-        if (sscanf(dev + 5, "%63s", name) == 1) {
-            if (strcmp(name, "lo") == 0)
-                return 0;
-            for (size_t i = 0; i < o->n_allow_dev; i++) {
-                if (strcmp(name, o->allow_dev[i]) == 0)
-                    return 0;
-            }
-            fprintf(stderr, "flood_init: the route to %s leaves through %s,"
-                " which is neither lo nor an --allow-dev interface; refusing"
-                " to send\n", o->target_text, name);
-            return -EPERM;
-        }
-    }
-    fprintf(stderr, "flood_init: no device in the route to %s; refusing to"
-        " send\n", o->target_text);
-    return -EPERM;
 }
 
 static int
@@ -391,7 +293,7 @@ open_sockets(struct flood *f)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
         memset(&local, 0, sizeof(local));
         if (o->have_bind && o->bind_span > 1)
-            bind_span_addr(&o->bind, i % o->bind_span, &local);
+            bench_net_span_addr(&o->bind, i % o->bind_span, &local);
         else if (o->have_bind)
             local = o->bind;
         else
@@ -697,7 +599,8 @@ main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (route_check(&opt) < 0)
+    if (bench_net_check_route("flood_init", opt.target_text, opt.allow_dev,
+        opt.n_allow_dev) < 0)
         return 2;
     memset(&f, 0, sizeof(f));
     f.opt = &opt;

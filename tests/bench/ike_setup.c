@@ -43,6 +43,7 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 
+#include "bench_net.h"
 #include "ike_buf.h"
 #include "ike_const.h"
 #include "ike_initiator.h"
@@ -188,50 +189,6 @@ parse_addr(const char *text, uint16_t port, struct sockaddr_storage *ss,
     return -EINVAL;
 }
 
-/* True for 127.0.0.0/8, 198.51.100.0/24, 203.0.113.0/24 (RFC 5737), ::1
- * and 2001:db8::/32 (RFC 3849). */
-static bool
-addr_allowed(const struct sockaddr_storage *ss)
-{
-    struct sockaddr_in in;
-    struct sockaddr_in6 in6;
-    static const uint8_t loop6[16] = { [15] = 1 };
-
-    if (ss->ss_family == AF_INET) {
-        memcpy(&in, ss, sizeof(in));
-        const uint8_t *a = (const uint8_t *)&in.sin_addr;
-
-        return a[0] == 127 || (a[0] == 198 && a[1] == 51 && a[2] == 100) ||
-            (a[0] == 203 && a[1] == 0 && a[2] == 113);
-    }
-    memcpy(&in6, ss, sizeof(in6));
-    return memcmp(in6.sin6_addr.s6_addr, loop6, 16) == 0 ||
-        (in6.sin6_addr.s6_addr[0] == 0x20 &&
-        in6.sin6_addr.s6_addr[1] == 0x01 &&
-        in6.sin6_addr.s6_addr[2] == 0x0d &&
-        in6.sin6_addr.s6_addr[3] == 0xb8);
-}
-
-/* Stores in out the IPv4 address `offset` places after base's. */
-static int
-span_addr(const struct sockaddr_storage *base, unsigned long offset,
-    struct sockaddr_storage *out)
-{
-    struct sockaddr_in in;
-    uint32_t a;
-
-    if (base->ss_family != AF_INET)
-        return -EINVAL;
-    memcpy(&in, base, sizeof(in));
-    a = ntohl(in.sin_addr.s_addr);
-    if (offset > UINT32_MAX - a)
-        return -EINVAL;
-    in.sin_addr.s_addr = htonl(a + (uint32_t)offset);
-    memset(out, 0, sizeof(*out));
-    memcpy(out, &in, sizeof(in));
-    return 0;
-}
-
 static int
 parse_ulong(const char *text, unsigned long min, unsigned long max,
     unsigned long *out)
@@ -315,7 +272,7 @@ parse_options(int argc, char **argv, struct options *o)
         fprintf(stderr, "ike_setup: missing or invalid --target\n");
         return -EINVAL;
     }
-    if (!addr_allowed(&o->target)) {
+    if (!bench_net_addr_allowed(&o->target)) {
         fprintf(stderr, "ike_setup: target %s is not a loopback or"
             " documentation address; refusing to send\n", target);
         return -EPERM;
@@ -332,68 +289,13 @@ parse_options(int argc, char **argv, struct options *o)
         o->have_bind = true;
     }
     if (o->bind_span > 1 && (!o->have_bind ||
-        span_addr(&o->bind, o->bind_span - 1, &last) < 0 ||
-        !addr_allowed(&o->bind) || !addr_allowed(&last))) {
+        bench_net_span_addr(&o->bind, o->bind_span - 1, &last) < 0 ||
+        !bench_net_addr_allowed(&o->bind) || !bench_net_addr_allowed(&last))) {
         fprintf(stderr, "ike_setup: --bind-span needs an IPv4 --bind, and"
             " the span must stay in the loopback or documentation ranges\n");
         return -EINVAL;
     }
     return 0;
-}
-
-/*
- * Runs `ip route get ADDR` (no shell: the address was checked by
- * inet_pton) and accepts the route only when its "dev" is lo or one of
- * --allow-dev.  Returns 0 or -EPERM after printing why.
- */
-static int
-route_check(const struct options *o)
-{
-    char out[1024], name[64], *dev;
-    size_t len = 0;
-    ssize_t n;
-    int pipefd[2], status;
-    pid_t pid;
-
-    if (pipe(pipefd) < 0)
-        return -errno;
-    if ((pid = fork()) < 0)
-        return -errno;
-    if (pid == 0) {
-        dup2(pipefd[1], 1);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        execlp("ip", "ip", "route", "get", o->target_text, (char *)NULL);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    while (len < sizeof(out) - 1 &&
-        (n = read(pipefd[0], out + len, sizeof(out) - 1 - len)) > 0)
-        len += (size_t)n;
-    out[len] = '\0';
-    close(pipefd[0]);
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "ike_setup: `ip route get %s` failed; refusing to"
-            " send\n", o->target_text);
-        return -EPERM;
-    }
-    if ((dev = strstr(out, " dev ")) == NULL ||
-        sscanf(dev + 5, "%63s", name) != 1) {
-        fprintf(stderr, "ike_setup: no device in the route to %s; refusing"
-            " to send\n", o->target_text);
-        return -EPERM;
-    }
-    if (strcmp(name, "lo") == 0)
-        return 0;
-    for (size_t i = 0; i < o->n_allow_dev; i++) {
-        if (strcmp(name, o->allow_dev[i]) == 0)
-            return 0;
-    }
-    fprintf(stderr, "ike_setup: the route to %s leaves through %s, which is"
-        " neither lo nor an --allow-dev interface; refusing to send\n",
-        o->target_text, name);
-    return -EPERM;
 }
 
 static int
@@ -420,7 +322,7 @@ open_sockets(struct generator *g)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
         memset(&local, 0, sizeof(local));
         if (o->have_bind && o->bind_span > 1)
-            span_addr(&o->bind, i % o->bind_span, &local);
+            bench_net_span_addr(&o->bind, i % o->bind_span, &local);
         else if (o->have_bind)
             local = o->bind;
         else
@@ -733,7 +635,8 @@ main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (route_check(&opt) < 0)
+    if (bench_net_check_route("ike_setup", opt.target_text, opt.allow_dev,
+        opt.n_allow_dev) < 0)
         return 2;
     memset(&g, 0, sizeof(g));
     g.opt = &opt;
