@@ -471,7 +471,8 @@ build_auth_plain(struct ike_initiator *ini, struct ike_writer *w)
 
     struct ike_auth_octets in = {
         ini->init_req, ini->init_req_len, ini->nr, ini->nr_len,
-        body, body_len, ini->sa.keys.sk_pi, ini->sa.keys.prf_len, NULL,
+        body, body_len, ini->sa.keys.sk_pi, ini->sa.keys.prf_len,
+        ini->cfg.prf_ctx,
     };
 
     ret = ike_auth_compute(IKE_AUTH_SHARED_KEY_MIC, ini->cfg.ike.prf,
@@ -937,7 +938,7 @@ handle_init_success(struct ike_initiator *ini, const struct ike_msg *msg,
 
     struct ike_keys_seed seed = {
         ini->ni, ini->ni_len, ini->nr, ini->nr_len, ini->sa.spi_i,
-        ini->sa.spi_r, NULL,
+        ini->sa.spi_r, ini->cfg.prf_ctx,
     };
 
     ret = ike_keys_derive_sa(&ini->sa.keys, &ini->cfg.ike, g_ir, g_ir_len,
@@ -1038,7 +1039,9 @@ static int
 derive_child(struct ike_initiator *ini, const uint8_t *ni, size_t ni_len,
     const uint8_t *nr, size_t nr_len)
 {
-    struct ike_keys_seed seed = { ni, ni_len, nr, nr_len, NULL, NULL, NULL };
+    struct ike_keys_seed seed = {
+        ni, ni_len, nr, nr_len, NULL, NULL, ini->cfg.prf_ctx,
+    };
 
     return ike_keys_derive_child(&ini->child, &ini->cfg.esp, &ini->sa.keys,
         NULL, 0, &seed);
@@ -1061,7 +1064,7 @@ verify_responder(struct ike_initiator *ini, const struct ike_chain *chain)
     struct ike_auth_octets in = {
         ini->init_resp, ini->init_resp_len, ini->ni, ini->ni_len,
         idr->body, idr->body_len, ini->sa.keys.sk_pr, ini->sa.keys.prf_len,
-        NULL,
+        ini->cfg.prf_ctx,
     };
 
     return ike_auth_verify(IKE_AUTH_SHARED_KEY_MIC, ini->cfg.ike.prf,
@@ -1179,7 +1182,7 @@ handle_rekey_ike_response(struct ike_initiator *ini,
 
     struct ike_keys_seed seed = {
         ini->rk_ni, ini->rk_ni_len, nr.data, nr.len, next.spi_i, next.spi_r,
-        NULL,
+        ini->cfg.prf_ctx,
     };
 
     /* RFC 7296 2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr). */

@@ -101,6 +101,7 @@ struct ike_initiator_config {
     struct sockaddr_storage peer;
 
     struct ike_ke_ctx *ke_ctx;          /* borrowed cache, or NULL */
+    struct ike_prf_ctx *prf_ctx;        /* borrowed HMAC contexts, or NULL */
     const struct ike_initiator_fixed *fixed;    /* or NULL */
 };
 
