@@ -5,13 +5,17 @@
 #
 # Everything runs as root inside one network namespace made for the run,
 # on its loopback, with the server on CPU 0 and the load generator on
-# CPU 1 (taskset).  Results: one JSON file and one PNG plot per run under
+# CPU 1 (taskset).  Results: one JSON file and two PNG plots per run under
 # $BUILD/bench/results/.  See docs/BENCHMARKS.md for the method.
 #
 #   tests/bench/run.sh            (make bench runs it)
 #   BENCH_LIBRESWAN=1             install libreswan beside strongSwan first
 #   BENCH_RATES="20000 50000"     offered loads of the redirect sweep, /s
+#   BENCH_SPANS="1 16 256 4096"   client address counts of the growth sweep
+#   BENCH_SPAN_RATE=120000        offered load of the growth sweep, /s
 #   BENCH_SAS="1000 10000"        SA counts of the setup and memory runs
+#   BENCH_WINDOW=256              IKE SA setups in flight, agent
+#   BENCH_WINDOW_STRONGSWAN=128   the same for charon
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,7 +24,11 @@ BIN=$ROOT/$BUILD/bench
 AGENT=$ROOT/$BUILD/bin/ikeshift-agent
 RESULTS=$ROOT/$BUILD/bench/results
 RATES=${BENCH_RATES:-20000 50000 100000 150000 200000 300000}
-SAS=${BENCH_SAS:-1000 10000}
+SPANS=${BENCH_SPANS:-1 16 256 4096}
+SPAN_RATE=${BENCH_SPAN_RATE:-120000}
+SAS=${BENCH_SAS:-1000 10000 100000}
+WINDOW=${BENCH_WINDOW:-256}
+SW_WINDOW=${BENCH_WINDOW_STRONGSWAN:-128}
 STEP_S=2                        # seconds of each point of the sweep
 PSK=bench-secret-0123456789
 SERVER_CPU=0
@@ -87,6 +95,8 @@ for c in taskset ip jq cc; do
 done
 [ "$(nproc)" -ge 2 ] || die "two CPUs are needed, one for the server and" \
     "one for the generator"
+# The growth sweep opens one socket per client address, up to 4096.
+ulimit -n 16384 || die "raising the open file limit to 16384 failed"
 
 # ---- build ----
 # ike_setup links the test initiator of tests/support, which the Makefile's
@@ -94,7 +104,8 @@ done
 make -C "$ROOT" -s BUILD="$BUILD" all "$BUILD/bench/flood_init" \
     "$BUILD/bench/echo_udp" "$BUILD/bench/bench_parse" \
     "$BUILD/bench/bench_plan" "$BUILD/bench/ike_setup" \
-    "$BUILD/bench/bench_decide" || die "build failed"
+    "$BUILD/bench/bench_decide" "$BUILD/bench/bench_x25519" ||
+    die "build failed"
 mkdir -p "$RESULTS"
 
 if ! command -v gnuplot >/dev/null; then
@@ -282,27 +293,64 @@ EOF
     echo "$pid"
 }
 
-# ---- figures 1 and 2: redirect responses against offered load ----
-# Prints a JSON array of sweep points for the server that is running.
+# ---- figures 1, 2 and 6: redirect responses against load ----
+# Runs flood_init once against the server PID at RATE/s from SPAN client
+# addresses (at least 256 sockets, one address each when SPAN >= 256) and
+# prints one JSON sweep point.  redirect_rate counts REDIRECTs alone;
+# reply_rate counts every response, served IKE_SA_INIT responses too.
+flood_point()
+{
+    local name=$1 pid=$2 rate=$3 span=$4 out c0 c1 sources=256
+    [ "$span" -gt "$sources" ] && sources=$span
+    c0=$(cpu_of "$pid")
+    out=$(in_ns taskset -c $CLIENT_CPU "$BIN/flood_init" \
+        --target 127.0.0.1 --count $((rate * STEP_S)) --rate "$rate" \
+        --duration $((STEP_S + 1)) --sources "$sources" --bind 127.0.1.1 \
+        --bind-span "$span" --wait 500)
+    c1=$(cpu_of "$pid")
+    jq -c --arg srv "$name" --argjson span "$span" --argjson cpu \
+        "$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')" '
+        (.replies.redirect + .replies.cookie + .replies.normal +
+         .replies.other) as $answered |
+        {server: $srv, offered: .rate_requested, addresses: $span, sent,
+        reply_rate, redirect_rate: (if $answered > 0 then
+            .reply_rate * .replies.redirect / $answered else 0 end),
+        replies, redirect_bad_nonce, latency_us,
+        server_cpu_seconds: $cpu}' <<< "$out"
+}
+
+# Prints a JSON array of the sweep over RATES for the server that runs.
 sweep()
 {
-    local name=$1 pid=$2 rate out
+    local name=$1 pid=$2 rate point
     local points=()
     for rate in $RATES; do
-        local c0 c1
-        c0=$(cpu_of "$pid")
-        out=$(in_ns taskset -c $CLIENT_CPU "$BIN/flood_init" \
-            --target 127.0.0.1 --count $((rate * STEP_S)) --rate "$rate" \
-            --duration $((STEP_S + 1)) --sources 256 --bind 127.0.1.1 \
-            --bind-span 256 --wait 500)
-        c1=$(cpu_of "$pid")
-        points+=("$(jq -c --arg srv "$name" --argjson cpu \
-            "$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')" '{server: $srv,
-            offered: .rate_requested, sent, reply_rate, replies,
-            redirect_bad_nonce, latency_us, server_cpu_seconds: $cpu}' \
-            <<< "$out")")
+        point=$(flood_point "$name" "$pid" "$rate" 256)
+        points+=("$point")
         log "$name: offered $rate/s, answered" \
-            "$(jq -r '.reply_rate | floor' <<< "$out")/s"
+            "$(jq -r '.reply_rate | floor' <<< "$point")/s"
+    done
+    printf '%s\n' "${points[@]}" | jq -s .
+}
+
+# Prints a JSON array of the sweep over SPANS at SPAN_RATE.  With a start
+# function as third argument, the server is started afresh for each
+# point (the agent keeps the half-open SAs of the requests it serves).
+growth()
+{
+    local name=$1 pid=$2 start=${3:-} span point
+    local points=()
+    for span in $SPANS; do
+        if [ -n "$start" ]; then
+            pid=$($start) || continue
+            PIDS+=("$pid")
+        fi
+        point=$(flood_point "$name" "$pid" "$SPAN_RATE" "$span")
+        points+=("$point")
+        log "$name: $span addresses, answered" \
+            "$(jq -r '.reply_rate | floor' <<< "$point")/s, redirected" \
+            "$(jq -r '.redirect_rate | floor' <<< "$point")/s"
+        [ -n "$start" ] && stop_pid "$pid"
     done
     printf '%s\n' "${points[@]}" | jq -s .
 }
@@ -314,23 +362,32 @@ PIDS+=($!)
 ECHO_PID=$!
 sleep 0.3
 SWEEP_ECHO=$(sweep echo $ECHO_PID)
+log "figure 6: echo server"
+GROWTH_ECHO=$(growth echo $ECHO_PID)
 stop_pid $ECHO_PID
 
 log "figure 1: agent with redirect_all_to"
 SWEEP_AGENT='[]'
-if APID=$(start_agent "$(agent_config \
-    '"policy": { "redirect_all_to": "198.51.100.3" },' redirect)"); then
+REDIRECT_CONFIG=$(agent_config \
+    '"policy": { "redirect_all_to": "198.51.100.3" },' redirect)
+start_redirect_agent() { start_agent "$REDIRECT_CONFIG"; }
+if APID=$(start_redirect_agent); then
     PIDS+=("$APID")
     SWEEP_AGENT=$(sweep agent "$APID")
     stop_pid "$APID"
 fi
+log "figure 6: agent with redirect_all_to"
+GROWTH_AGENT=$(growth agent "" start_redirect_agent)
 
 SWEEP_LSW='[]'
+GROWTH_LSW='[]'
 if [ -z "$LSW_SKIP" ]; then
     log "figure 2: libreswan with global-redirect"
     if LPID=$(start_pluto); then
         PIDS+=("$LPID")
         SWEEP_LSW=$(sweep libreswan "$LPID")
+        log "figure 6: libreswan with global-redirect"
+        GROWTH_LSW=$(growth libreswan "$LPID")
         stop_pid "$LPID"
     else
         LSW_SKIP="pluto did not start: $(tail -2 "$WORK/lsw/pluto.log" \
@@ -340,22 +397,26 @@ fi
 [ -n "$LSW_SKIP" ] && log "figure 2 skipped: $LSW_SKIP"
 
 # ---- figures 3 and 4: IKE SA setups per second and memory per SA ----
-# Runs ike_setup with N SAs against the responder PID, reads VmRSS with
-# every SA up and prints one JSON object.
+# Runs ike_setup with N SAs and WINDOW in flight against the responder
+# PID, reads VmRSS with every SA up and prints one JSON object.  The time
+# limit allows 400 setups/s plus 30 s, at most ike_setup's 300 s.
 setups()
 {
-    local name=$1 pid=$2 n=$3 out=$WORK/setup-$1-$3.json gen i
-    local rss0 rss1 c0 c1
+    local name=$1 pid=$2 n=$3 window=$4 out=$WORK/setup-$1-$3.json gen i
+    local rss0 rss1 c0 c1 duration=$((30 + $3 / 400))
+    [ $duration -gt 300 ] && duration=300
     rss0=$(rss_kib "$pid")
     c0=$(cpu_of "$pid")
     ip netns exec "$NS" taskset -c $CLIENT_CPU "$BIN/ike_setup" \
         --target 127.0.0.1 \
-        --psk "$PSK" --count "$n" --window 64 --sources 64 \
-        --bind 127.0.1.1 --bind-span 64 --duration 120 --hold 60 > "$out" &
+        --psk "$PSK" --count "$n" --window "$window" --sources 64 \
+        --bind 127.0.1.1 --bind-span 64 --duration $duration --hold 60 \
+        > "$out" &
     gen=$!
     PIDS+=($gen)
-    # The result is printed before the hold, so the SAs are still up.
-    for i in $(seq 1300); do
+    # The result is printed before the hold, so the SAs are still up.  The
+    # wait covers making the initiators (about 0.1 ms each) and the run.
+    for i in $(seq $(((duration + 10 + n / 10000) * 10))); do
         grep -q '^}' "$out" 2>/dev/null && break
         kill -0 $gen 2>/dev/null || break
         sleep 0.1
@@ -366,11 +427,15 @@ setups()
     stop_pid $gen
     jq -c --arg srv "$name" --argjson n "$n" --argjson rss0 "$rss0" \
         --argjson rss1 "$rss1" --argjson cpu "$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')" \
-        '{server: $srv, sas: $n, established, errors, timeouts,
-        retransmits, setups_per_second, latency_us,
+        '{server: $srv, sas: $n, window, established, errors, timeouts,
+        retransmits, setups_per_second, run_seconds, latency_us,
         generator_cpu_seconds, server_cpu_seconds: $cpu,
         server_cpu_ms_per_sa: (if .established > 0 then
             $cpu * 1000 / .established else null end),
+        generator_cpu_ms_per_sa: (if .established > 0 then
+            .generator_cpu_seconds * 1000 / .established else null end),
+        server_busy: (if .run_seconds > 0 then
+            $cpu / .run_seconds else null end),
         rss_before_kib: $rss0, rss_after_kib: $rss1,
         rss_bytes_per_sa: (if .established > 0 then
             ($rss1 - $rss0) * 1024 / .established | floor else null end)}' \
@@ -382,25 +447,34 @@ for n in $SAS; do
     log "figures 3 and 4: agent, $n SAs"
     if APID=$(start_agent "$(agent_config '' serve)"); then
         PIDS+=("$APID")
-        SETUPS+=("$(setups agent "$APID" "$n")")
+        SETUPS+=("$(setups agent "$APID" "$n" "$WINDOW")")
         stop_pid "$APID"
     fi
     log "figures 3 and 4: strongSwan charon, $n SAs"
     if CPID=$(start_charon); then
         PIDS+=("$CPID")
-        SETUPS+=("$(setups strongswan "$CPID" "$n")")
+        SETUPS+=("$(setups strongswan "$CPID" "$n" "$SW_WINDOW")")
         stop_pid "$CPID"
     fi
 done
 SETUPS_JSON=$(printf '%s\n' "${SETUPS[@]}" | jq -s .)
 
 # ---- crypto bound beside figure 3 ----
-log "crypto bound: openssl speed"
+# The IKE_AUTH plaintexts of ike_setup are about 100 (response) and 200
+# (request) octets, so AES-GCM is timed at 128 and 256.
+log "crypto bound: openssl speed and bench_x25519"
 X25519=$(taskset -c $SERVER_CPU openssl speed -seconds 1 ecdhx25519 \
     2>/dev/null | awk '/X25519/ { print $NF }')
-GCM=$(taskset -c $SERVER_CPU openssl speed -seconds 1 -evp aes-128-gcm \
-    -bytes 256 2>/dev/null | awk '/^AES-128-GCM/ { sub("k", "", $2);
-    print $2 }')
+gcm_kb()
+{
+    taskset -c $SERVER_CPU openssl speed -seconds 1 -evp aes-128-gcm \
+        -bytes "$1" 2>/dev/null | awk '/^AES-128-GCM/ { sub("k", "", $2);
+        print $2 }'
+}
+GCM=$(gcm_kb 256)
+GCM128=$(gcm_kb 128)
+KEYPAIR=$(taskset -c $SERVER_CPU "$BIN/bench_x25519" 2>/dev/null ||
+    echo null)
 
 # ---- figure 5 and the existing micro-benchmarks ----
 log "figure 5: decision time, plan computation, parse"
@@ -425,6 +499,9 @@ jq -n --arg date "$STAMP" --arg kernel "$(uname -r)" \
     --argjson echo "$SWEEP_ECHO" --argjson agent "$SWEEP_AGENT" \
     --argjson lsw "$SWEEP_LSW" --argjson setups "$SETUPS_JSON" \
     --argjson x25519 "${X25519:-null}" --argjson gcm "${GCM:-null}" \
+    --argjson gcm128 "${GCM128:-null}" --argjson keypair "$KEYPAIR" \
+    --argjson gecho "$GROWTH_ECHO" --argjson gagent "$GROWTH_AGENT" \
+    --argjson glsw "$GROWTH_LSW" --argjson span_rate "$SPAN_RATE" \
     --argjson decide "$DECIDE" --argjson plan "$PLAN" \
     --argjson parse "$PARSE" '
     def peak(s): (s | map(.reply_rate) | max) // null;
@@ -448,12 +525,42 @@ jq -n --arg date "$STAMP" --arg kernel "$(uname -r)" \
         agent_bad_nonces: ($agent | map(.redirect_bad_nonce) | add),
         libreswan_skipped: (if $lsw_skip == "" then null else $lsw_skip end)
       },
+      growth: {
+        offered_per_s: $span_rate,
+        sweep: ($gecho + $gagent + $glsw),
+        note: "one point per client address count; the agent is restarted for each point"
+      },
       setups: $setups,
       crypto_bound: {
         openssl_x25519_derive_per_s: $x25519,
         openssl_aes128gcm_256B_kB_per_s: $gcm,
-        note: "a responder computes one X25519 key pair and one shared secret per SA; the agent makes a fresh key pair for every SA"
+        openssl_aes128gcm_128B_kB_per_s: $gcm128,
+        x25519: $keypair,
+        note: "a responder computes one X25519 key pair and one shared secret per SA; the agent makes a fresh key pair for every SA. x25519.setups_bound_per_s is one core doing only that"
       },
+      figures: (
+        ($keypair.setups_bound_per_s // null) as $bound |
+        [$setups[] | select(.server == "agent")] as $a |
+        [$setups[] | select(.server == "strongswan")] as $s |
+        {
+          setups_per_s: [$a[] | . as $x | {sas, agent: .setups_per_second,
+            strongswan: ([$s[] | select(.sas == $x.sas) |
+              .setups_per_second][0]),
+            agent_cpu_ms_per_sa: .server_cpu_ms_per_sa,
+            strongswan_cpu_ms_per_sa: ([$s[] | select(.sas == $x.sas) |
+              .server_cpu_ms_per_sa][0])} |
+            . + {agent_over_strongswan: ratio(.agent; .strongswan),
+              agent_over_strongswan_cpu: ratio(.strongswan_cpu_ms_per_sa;
+                .agent_cpu_ms_per_sa),
+              agent_over_crypto_bound: ratio(.agent; $bound)}],
+          goal_agent_over_strongswan: 4,
+          goal_agent_over_crypto_bound: 0.5,
+          rss_bytes_per_sa: [$a[] | . as $x | {sas,
+            agent: .rss_bytes_per_sa,
+            strongswan: ([$s[] | select(.sas == $x.sas) |
+              .rss_bytes_per_sa][0])}],
+          goal_agent_rss_bytes_per_sa: 2048
+        }),
       decision: $decide,
       plan: $plan,
       parse: $parse
@@ -481,6 +588,28 @@ plot "$WORK/echo.dat" using 1:2 with linespoints title "UDP echo (limit)", \
      x with lines dashtype 2 title "offered"
 EOF
     [ -f "$PNG" ] && log "plot: $PNG"
+    for s in echo agent libreswan; do
+        jq -r --arg s "$s" '.growth.sweep[] | select(.server == $s) |
+            "\(.addresses) \(.reply_rate) \(.redirect_rate)"' "$RESULT" \
+            > "$WORK/growth-$s.dat"
+    done
+    PNG=${RESULT%.json}-growth.png
+    gnuplot <<EOF
+set terminal pngcairo noenhanced size 900,600
+set output "$PNG"
+set title "IKE_SA_INIT answered per second at $SPAN_RATE offered/s, by client addresses"
+set xlabel "client IPv4 addresses (--bind-span)"
+set ylabel "responses per second"
+set logscale x 2
+set key top left
+set grid
+plot "$WORK/growth-echo.dat" using 1:2 with linespoints title "UDP echo (limit)", \
+     "$WORK/growth-agent.dat" using 1:2 with linespoints title "ikeshift-agent, all responses", \
+     "$WORK/growth-agent.dat" using 1:3 with linespoints title "ikeshift-agent, REDIRECTs", \
+     "$WORK/growth-libreswan.dat" using 1:3 with linespoints title "libreswan 4.10 global-redirect, REDIRECTs"
+EOF
+    [ -f "$PNG" ] && log "plot: $PNG"
 fi
-jq -c '{redirect: (.redirect | del(.sweep)), setups: [.setups[] |
-    {server, sas, setups_per_second, rss_bytes_per_sa}]}' "$RESULT"
+jq -c '{redirect: (.redirect | del(.sweep)), figures,
+    growth: [.growth.sweep[] | {server, addresses, reply_rate,
+    redirect_rate}]}' "$RESULT"
