@@ -601,7 +601,7 @@ set title "IKE_SA_INIT answered per second at $SPAN_RATE offered/s, by client ad
 set xlabel "client IPv4 addresses (--bind-span)"
 set ylabel "responses per second"
 set logscale x 2
-set key top left
+set key below
 set grid
 plot "$WORK/growth-echo.dat" using 1:2 with linespoints title "UDP echo (limit)", \
      "$WORK/growth-agent.dat" using 1:2 with linespoints title "ikeshift-agent, all responses", \
