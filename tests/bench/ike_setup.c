@@ -7,7 +7,7 @@
  * driven over UDP from --sources sockets.  All initiators, and with them
  * their key pairs, are made before the clock starts, so the generator
  * spends its timed CPU on the Diffie-Hellman, PRF and AES-GCM work of the
- * exchange alone, and all initiators share one set of HMAC contexts.  At
+ * exchange alone.  All initiators share one set of HMAC contexts.  At
  * most --window setups are in flight; a request that stays unanswered for
  * --timeout ms is sent again, at most twice.  The default window, 256,
  * keeps a responder's core busy when it needs 0.1 ms per setup and
