@@ -462,10 +462,14 @@ entry_run(struct move_stream *ms, struct move_entry *m)
     int moved = 0, ret;
 
     if (!m->valid) {
+        /* The error quotes the bad value, so it goes through the escape. */
+        char shown[LOG_ESCAPE_SIZE(sizeof(m->error))];
+
         status = "invalid";
         error = m->error;
-        log_warn("moves", "invalid move dropped; entry=%s error=\"%s\"",
-            m->id, m->error);
+        log_escape_str(shown, sizeof(shown), m->error);
+        log_warn("moves", "invalid move dropped; entry=%s error=%s", m->id,
+            shown);
     } else if (m->req.expires_at_ms != 0 &&
         wall_ms() >= m->req.expires_at_ms) {
         status = "expired";

@@ -794,8 +794,10 @@ ctl_api_redirect(void *ctx, const struct api_redirect *req, json_t **out,
         return target == NULL ? -ENOENT : -EBUSY;
     }
     if (!target->identity_ok) {
-        snprintf(msg, API_MESSAGE_MAX, "target %s presents identity %.64s, "
-            "not the cluster's", req->target, target->report.identity);
+        snprintf(msg, API_MESSAGE_MAX, "target %s presents %s%.64s, not the"
+            " cluster identity", req->target,
+            target->report.identity[0] != '\0' ? "identity " :
+            "no identity", target->report.identity);
         return -EBUSY;
     }
     snprintf(move_id, sizeof(move_id), "m%" PRIu64 "-%" PRIu64, f.term,
@@ -867,7 +869,8 @@ ctl_api_metrics(void *ctx, char **text, char *msg)
         b->phase == CTL_PHASE_PLANNING, leader_get_term(b->leader),
         b->written_epoch, live, b->n_drains, st->reports_read,
         st->reports_invalid, st->plans_written, st->writes_fenced,
-        st->redis_errors, b->reports_over_limit);
+        st->redis_errors + leader_get_errors(b->leader),
+        b->reports_over_limit);
     if (n < 0 || n >= CTL_METRICS_SIZE) {
         free(*text);
         *text = NULL;

@@ -65,6 +65,7 @@ struct leader {
     uint64_t sent_at_ms;        /* of the command in flight */
     enum leader_op op;          /* of the command in flight */
     unsigned inflight;
+    uint64_t errors;            /* lease commands that failed */
     bool freed;                 /* leader_free() was called */
     bool timer_closed;
     leader_done_fn *done_cb;
@@ -212,9 +213,16 @@ leader_reply_cb(struct redis_link *link, int status, const redisReply *reply,
         return;
     }
     if (status != 0) {
-        log_error("leader", "lease command failed; id=%s error=%d text=%s",
-            l->id, status, reply != NULL && reply->str != NULL ?
-            reply->str : "");
+        const char *text = reply != NULL && reply->str != NULL ?
+            reply->str : "";
+
+        l->errors++;
+        /* A script error on a value usually means a lease key that
+         * someone overwrote; name the keys, so the operator can look. */
+        log_error("leader", "lease command failed; id=%s error=%d text=%s%s",
+            l->id, status, text, strstr(text, "not an integer") != NULL ?
+            "; hint: " KEYS_LEADER_TERM " must hold an integer term and "
+            KEYS_LEADER " the leader's id" : "");
         return;
     }
     if (l->op == LEADER_OP_RENEW && l->leading)
@@ -337,6 +345,12 @@ uint64_t
 leader_get_stored_epoch(const struct leader *l)
 {
     return l->stored_epoch;
+}
+
+uint64_t
+leader_get_errors(const struct leader *l)
+{
+    return l->errors;
 }
 
 const char *

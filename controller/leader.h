@@ -116,6 +116,10 @@ leader_get_term(const struct leader *l);
 uint64_t
 leader_get_stored_epoch(const struct leader *l);
 
+/* Returns how many lease commands failed (Redis errors and timeouts). */
+uint64_t
+leader_get_errors(const struct leader *l);
+
 /* Returns the controller id, lent for the leader's lifetime. */
 const char *
 leader_get_id(const struct leader *l);

@@ -616,7 +616,7 @@ Test(controller_backend, gateway_with_other_identity_gets_no_clients,
     json_decref(out);
     out = NULL;
     cr_expect_eq(t.api.redirect(t.api.ctx, &req, &out, msg), -EBUSY);
-    cr_expect(strstr(msg, "not the cluster's") != NULL, "%s", msg);
+    cr_expect(strstr(msg, "not the cluster identity") != NULL, "%s", msg);
     json_decref(out);
     cb_fini(&t);
 }
