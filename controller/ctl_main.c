@@ -102,6 +102,23 @@ ctl_read_token_file(struct ctl *ctl, const char *path)
 }
 
 /*
+ * Copies text from the API into buf with control characters (and DEL)
+ * replaced by '?', so that an answer cannot drive the terminal.
+ */
+static const char *
+ctl_safe(const char *s, char *buf, size_t size)
+{
+    size_t i = 0;
+
+    if (s == NULL)
+        return NULL;
+    for (; s[i] != '\0' && i + 1 < size; i++)
+        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    buf[i] = '\0';
+    return buf;
+}
+
+/*
  * Sends one request and parses the JSON response into *out.  Returns 0, or
  * the exit status after printing the error.
  */
@@ -114,6 +131,12 @@ ctl_call(struct ctl *ctl, const char *method, const char *path,
         ctl->has_token ? ctl->token : NULL, body, CTL_TIMEOUT_MS, &resp);
 
     *out = NULL;
+    if (rc == -EPROTO || rc == -EFBIG) {
+        fprintf(stderr, "ikeshiftctl: the server at %s answered, but not "
+            "with a readable HTTP response: %s\n", ctl->url_text,
+            strerror(-rc));
+        return EXIT_API_ERROR;
+    }
     if (rc < 0) {
         fprintf(stderr, "ikeshiftctl: cannot reach the controller at %s: "
             "%s\n", ctl->url_text, strerror(-rc));
@@ -122,8 +145,11 @@ ctl_call(struct ctl *ctl, const char *method, const char *path,
 
     json_t *j = json_loadb(resp.body, resp.body_len, 0, NULL);
     if (resp.status < 200 || resp.status > 299) {
-        const char *msg = json_string_value(json_object_get(j, "message"));
-        const char *code = json_string_value(json_object_get(j, "error"));
+        char msg_buf[512], code_buf[64];
+        const char *msg = ctl_safe(json_string_value(json_object_get(j,
+            "message")), msg_buf, sizeof(msg_buf));
+        const char *code = ctl_safe(json_string_value(json_object_get(j,
+            "error")), code_buf, sizeof(code_buf));
         if (ctl->json && j != NULL)
             printf("%s\n", resp.body);
         fprintf(stderr, "ikeshiftctl: %s %s failed with HTTP %d %s: %s\n",
@@ -150,8 +176,10 @@ ctl_call(struct ctl *ctl, const char *method, const char *path,
 static void
 ctl_print_value(const json_t *v)
 {
+    char buf[1024];
+
     if (json_is_string(v))
-        fputs(json_string_value(v), stdout);
+        fputs(ctl_safe(json_string_value(v), buf, sizeof(buf)), stdout);
     else if (json_is_integer(v))
         printf("%lld", (long long)json_integer_value(v));
     else if (json_is_real(v))
@@ -193,7 +221,7 @@ ctl_print_cell(const json_t *obj, const char *key, int width)
     char text[64] = "-";
 
     if (json_is_string(v))
-        snprintf(text, sizeof(text), "%s", json_string_value(v));
+        ctl_safe(json_string_value(v), text, sizeof(text));
     else if (json_is_integer(v))
         snprintf(text, sizeof(text), "%lld",
             (long long)json_integer_value(v));
