@@ -638,10 +638,12 @@ step_ctl_drain()
     local rc=0
 
     say "'ikeshiftctl drain gw1 --wait' asks the controller to empty" \
-        "gateway 1 at 2 REDIRECTs per second. gw1 takes no new clients" \
-        "and sends each of its clients an INFORMATIONAL REDIRECT to a" \
-        "target of the plan. Each client builds its new IKE SA there" \
-        "before it deletes the old one."
+        "gateway 1 at 2 REDIRECTs per second. gw1 first takes no new" \
+        "clients for 3 s (state no_new_clients, rate 0), then sends each" \
+        "of its clients an INFORMATIONAL REDIRECT to a target of the" \
+        "plan (state evacuating). Each client builds its new IKE SA" \
+        "there before it deletes the old one. The progress lines show" \
+        "the SAs left and the measured rate."
     record_all_ids gw1
     check "ikeshiftctl drain gw1 --wait ends with the gateway drained" \
         check_ctl_drain || rc=1
