@@ -200,7 +200,7 @@ api_gateways()
     api_get /v1/gateways | jq -r '.gateways[] |
         "GET /v1/gateways: \(.gateway_id) live=\(.live)" +
         " admin=\(.admin) state=\(.state // "-") ike_sas=\(.ike_sas // "-")" +
-        " load=\(.load) drain=\(.drain.state // "-")"'
+        " load=\((.load * 1000 | round) / 1000) drain=\(.drain.state // "-")"'
 }
 
 # Prints the weight of gateway GW in the current plan.
