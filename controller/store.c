@@ -393,7 +393,7 @@ store_load_state(struct store *s, store_state_fn *cb, void *arg)
     return 0;
 }
 
-/* Completes a fenced write: 1 written, 0 refused by the fence. */
+/* Completes a plan read: the text, or -ENOENT when no plan is stored. */
 static void
 store_plan_reply_cb(struct redis_link *link, int status,
     const redisReply *reply, void *arg)
@@ -435,6 +435,7 @@ store_read_plan(struct store *s, store_plan_fn *cb, void *arg)
     return 0;
 }
 
+/* Completes a fenced write: 1 written, 0 refused by the fence. */
 static void
 store_write_reply_cb(struct redis_link *link, int status,
     const redisReply *reply, void *arg)
