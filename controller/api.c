@@ -647,6 +647,29 @@ api_serve_get(struct api *api, enum api_route route, const char *id,
     api_answer_json(resp, 200, rc, out, msg);
 }
 
+/* A request whose answer the backend sends later (api_done_fn). */
+struct api_wait {
+    struct http_pending *pending;   /* NULL when it could not be deferred */
+    int status;                     /* on success */
+};
+
+static void
+api_wait_done(void *done_arg, int rc, json_t *out, const char *msg)
+{
+    struct api_wait *w = done_arg;
+    struct http_response resp;
+
+    if (w->pending == NULL) {
+        json_decref(out);
+        free(w);
+        return;
+    }
+    memset(&resp, 0, sizeof(resp));
+    api_answer_json(&resp, w->status, rc, out, msg != NULL ? msg : "");
+    http_pending_finish(w->pending, &resp);
+    free(w);
+}
+
 /* Validates a POST route's body and runs its backend callback. */
 static void
 api_serve_post(struct api *api, enum api_route route, const char *id,
@@ -664,10 +687,26 @@ api_serve_post(struct api *api, enum api_route route, const char *id,
         return;
     if (route == ROUTE_DRAIN) {
         struct drain_params params;
+        struct api_wait *w;
+
         if (api_parse_drain(body, &params, err, sizeof(err)) < 0)
             goto invalid;
-        if (b->drain != NULL)
-            rc = b->drain(b->ctx, id, &params, &out, msg);
+        if (b->drain != NULL && (w = calloc(1, sizeof(*w))) == NULL) {
+            rc = -ENOMEM;
+        } else if (b->drain != NULL) {
+            w->status = status;
+            rc = b->drain(b->ctx, id, &params, &out, msg, api_wait_done, w);
+            if (rc == 1) {
+                /* Answered once the backend calls api_wait_done(). */
+                json_decref(body);
+                if ((w->pending = http_request_defer(req)) == NULL)
+                    http_response_set_error(resp, 500, "internal_error",
+                        "the answer could not be deferred; check GET "
+                        "/v1/gateways/{id} for the drain");
+                return;
+            }
+            free(w);
+        }
     } else if (route == ROUTE_RESUME) {
         static const char *const none[] = { NULL };
         if (api_check_fields(body, none, err, sizeof(err)) < 0)

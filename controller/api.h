@@ -62,9 +62,20 @@ typedef int api_list_gateways_fn(void *ctx, json_t **out, char *msg);
 typedef int api_get_gateway_fn(void *ctx, const char *gateway_id,
     json_t **out, char *msg);
 typedef int api_get_plan_fn(void *ctx, json_t **out, char *msg);
-/* `params` has zero fields where the request left the default. */
+/*
+ * Completes a request that a backend answers later: `rc` and `out` (taken)
+ * as a callback would return them, `msg` the message for a failure.
+ */
+typedef void api_done_fn(void *done_arg, int rc, json_t *out,
+    const char *msg);
+/*
+ * `params` has zero fields where the request left the default.  The
+ * backend may also return 1 and call `done` with `done_arg` exactly once
+ * later, never before it returns, for example once the drain is stored.
+ */
 typedef int api_drain_fn(void *ctx, const char *gateway_id,
-    const struct drain_params *params, json_t **out, char *msg);
+    const struct drain_params *params, json_t **out, char *msg,
+    api_done_fn *done, void *done_arg);
 typedef int api_resume_fn(void *ctx, const char *gateway_id, json_t **out,
     char *msg);
 typedef int api_redirect_fn(void *ctx, const struct api_redirect *req,

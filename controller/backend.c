@@ -654,9 +654,65 @@ ctl_api_get_plan(void *ctx, json_t **out, char *msg)
     return *out != NULL ? 0 : -ENOMEM;
 }
 
+/* A drain request that waits for its fenced write. */
+struct ctl_drain_wait {
+    struct ctl_backend *b;
+    api_done_fn *done;
+    void *done_arg;
+    char gateway_id[CLUSTER_ID_MAX + 1];
+};
+
+/* Takes a drain that was not stored back out, so that this controller
+ * does not act on what Redis does not hold. */
+static void
+ctl_forget_drain(struct ctl_backend *b, const char *gateway_id)
+{
+    struct drain *d = ctl_find_drain(b, gateway_id);
+
+    if (d == NULL)
+        return;
+    ctl_remove_drain(b, d);
+    gwreg_set_admin(b->reg, gateway_id, CLUSTER_ADMIN_ACTIVE, ctl_now_ms(b));
+}
+
+/* Answers the drain request once Redis took its state, or refused it. */
+static void
+ctl_drain_saved_cb(struct store *s, int status, void *arg)
+{
+    struct ctl_drain_wait *w = arg;
+    struct ctl_backend *b = w->b;
+    char msg[API_MESSAGE_MAX];
+    struct drain *d;
+
+    (void)s;
+    if (status == 0 && (d = ctl_find_drain(b, w->gateway_id)) != NULL) {
+        w->done(w->done_arg, 0, ctl_drain_json(d, ctl_now_ms(b)), "");
+    } else if (status == 0) {
+        snprintf(msg, API_MESSAGE_MAX, "the drain of %s was stored but has "
+            "ended since", w->gateway_id);
+        w->done(w->done_arg, -EALREADY, NULL, msg);
+    } else if (status == -EPERM) {
+        ctl_forget_drain(b, w->gateway_id);
+        log_warn("drain", "drain not stored, lease lost; gateway=%s",
+            w->gateway_id);
+        w->done(w->done_arg, -EAGAIN, NULL, "the drain was not stored: "
+            "this controller lost the lease before the write; retry on the "
+            "leader");
+    } else {
+        log_error("drain", "drain state not stored; gateway=%s error=%d",
+            w->gateway_id, status);
+        snprintf(msg, API_MESSAGE_MAX, "the drain state could not be stored "
+            "in Redis (error %d); check GET /v1/gateways/%s before a retry",
+            status, w->gateway_id);
+        w->done(w->done_arg, -EIO, NULL, msg);
+    }
+    free(w);
+}
+
 static int
 ctl_api_drain(void *ctx, const char *gateway_id,
-    const struct drain_params *params, json_t **out, char *msg)
+    const struct drain_params *params, json_t **out, char *msg,
+    api_done_fn *done, void *done_arg)
 {
     struct ctl_backend *b = ctx;
     uint64_t now = ctl_now_ms(b);
@@ -705,9 +761,28 @@ ctl_api_drain(void *ctx, const char *gateway_id,
     b->drains[b->n_drains++] = fresh;
     log_info("drain", "drain started; gateway=%s state=%s pace_per_s=%u",
         gateway_id, drain_state_name(fresh.state), fresh.params.pace_per_s);
-    ctl_save_gateway(b, gateway_id, drain_admin_state(&fresh), &fresh);
-    *out = ctl_drain_json(&fresh, now);
-    return *out != NULL ? 0 : -ENOMEM;
+    /* The answer waits for the fenced write, so that a drain is accepted
+     * only once Redis holds it. */
+    struct ctl_drain_wait *w = calloc(1, sizeof(*w));
+    struct leader_fence f;
+
+    (void)out;
+    if (w != NULL) {
+        w->b = b;
+        w->done = done;
+        w->done_arg = done_arg;
+        snprintf(w->gateway_id, sizeof(w->gateway_id), "%s", gateway_id);
+    }
+    if (w == NULL || leader_get_fence(b->leader, &f) < 0 ||
+        store_save_gateway(b->store, &f, gateway_id,
+        drain_admin_state(&fresh), &fresh, ctl_drain_saved_cb, w) < 0) {
+        free(w);
+        ctl_forget_drain(b, gateway_id);
+        snprintf(msg, API_MESSAGE_MAX, "the drain could not be stored: the "
+            "link to Redis is not ready; retry later");
+        return -EAGAIN;
+    }
+    return 1;
 }
 
 static int

@@ -433,10 +433,17 @@ reader_on_message_complete(llhttp_t *parser)
         .body = r->body,
         .body_len = r->body_len,
         .peer = r->peer,
+        .reader = r,
     };
     memset(&resp, 0, sizeof(resp));
     resp.status = 500;
     r->handler(r->handler_ctx, &req, &resp);
+    if (r->pending != NULL) {
+        /* The answer comes later; nothing after this request is read. */
+        free(resp.body);
+        r->close = true;
+        return HPE_PAUSED;
+    }
 
     bool keep_alive = llhttp_should_keep_alive(parser)
         && r->requests < r->cfg->max_requests;
@@ -483,9 +490,59 @@ http_reader_init(struct http_reader *r, const struct http_server_config *cfg,
     return 0;
 }
 
+/* The reader's half of a deferred answer. */
+struct http_pending {
+    struct http_reader *r;      /* NULL once the connection is gone */
+    char method[16];
+};
+
+struct http_pending *
+http_request_defer(const struct http_request *req)
+{
+    struct http_reader *r = req->reader;
+    struct http_pending *p;
+
+    if (r == NULL || r->pending != NULL ||
+        (p = calloc(1, sizeof(*p))) == NULL)
+        return NULL;
+    p->r = r;
+    snprintf(p->method, sizeof(p->method), "%s", req->method);
+    r->pending = p;
+    return p;
+}
+
+void
+http_pending_finish(struct http_pending *p, struct http_response *resp)
+{
+    struct http_reader *r = p->r;
+
+    if (r == NULL) {
+        free(resp->body);
+        resp->body = NULL;
+        free(p);
+        return;
+    }
+    r->pending = NULL;
+    if (reader_emit_response(r, resp, p->method, false) < 0)
+        r->emit_error = -EIO;
+    free(p);
+    if (r->deferred_done != NULL)
+        r->deferred_done(r->emit_ctx);
+}
+
+/* Forgets a deferred answer that is still due, for a closing connection. */
+static void
+reader_drop_pending(struct http_reader *r)
+{
+    if (r->pending != NULL)
+        r->pending->r = NULL;
+    r->pending = NULL;
+}
+
 void
 http_reader_cleanup(struct http_reader *r)
 {
+    reader_drop_pending(r);
     free(r->url);
     free(r->body);
     r->url = NULL;
@@ -655,6 +712,7 @@ conn_close(struct http_conn *c)
     if (c->closing)
         return;
     c->closing = true;
+    reader_drop_pending(&c->reader);
     uv_close((uv_handle_t *)&c->tcp, conn_on_close);
     uv_close((uv_handle_t *)&c->timer, conn_on_close);
 }
@@ -796,10 +854,23 @@ conn_feed(struct http_conn *c, const char *data, size_t len)
 {
     c->reader.now_ms = uv_now(c->srv->loop);
     if (http_reader_feed(&c->reader, data, len) != 0) {
+        /* A deferred answer is due: read nothing more, and finish once
+         * it went out (conn_deferred_done). */
+        if (c->reader.pending != NULL) {
+            uv_read_stop((uv_stream_t *)&c->tcp);
+            uv_timer_stop(&c->timer);
+            return;
+        }
         conn_finish(c);
         return;
     }
     conn_arm_timer(c);
+}
+
+static void
+conn_deferred_done(void *ctx)
+{
+    conn_finish(ctx);
 }
 
 static void
@@ -990,6 +1061,7 @@ server_on_connection(uv_stream_t *listener, int status)
         return;
     }
     c->reader.ratelimit = srv->ratelimit;
+    c->reader.deferred_done = conn_deferred_done;
     if (srv->n_conns > srv->cfg.max_connections) {
         conn_reject_busy(c);
         return;

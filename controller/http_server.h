@@ -46,6 +46,7 @@ struct http_request {
     const char *body;           /* NUL-terminated, body_len bytes */
     size_t body_len;
     const char *peer;           /* "address:port" of the client */
+    struct http_reader *reader; /* for http_request_defer() */
 };
 
 /* The handler's response.  The server frees `body` with free(). */
@@ -61,6 +62,27 @@ struct http_response {
 /* Fills `resp` for one request.  Must not keep `req` after returning. */
 typedef void http_handler_fn(void *ctx, const struct http_request *req,
     struct http_response *resp);
+
+/* A response that a handler sends later (http_request_defer()). */
+struct http_pending;
+
+/*
+ * Called by a handler, during its call, to answer later: the handler then
+ * leaves `resp` empty and returns, and http_pending_finish() sends the
+ * answer.  The connection reads no further request and closes after that
+ * answer.  Returns NULL when out of memory or when the request cannot be
+ * deferred (the handler then answers at once).
+ */
+struct http_pending *
+http_request_defer(const struct http_request *req);
+
+/*
+ * Sends `resp` (its body is taken) as the deferred answer and frees `p`.
+ * If the client has closed the connection meanwhile, the answer is
+ * dropped.
+ */
+void
+http_pending_finish(struct http_pending *p, struct http_response *resp);
 
 struct http_server_config {
     const char *address;        /* IPv4 or IPv6 literal to bind */
@@ -153,6 +175,10 @@ struct http_reader {
     char *body;
     size_t body_len;
     size_t body_cap;
+    struct http_pending *pending;   /* a deferred answer is due */
+    /* Called with emit_ctx once the deferred answer went out; NULL for
+     * none. */
+    void (*deferred_done)(void *ctx);
 };
 
 /*

@@ -898,7 +898,8 @@ check_leader_pause()
 # script deletes the lease key and increments the term, as another
 # controller's acquisition does.  The leader is then asked at once for a
 # drain, so it writes an admin state and a plan.  The fence must reject
-# both writes, and the drain must not reach Redis or any agent.
+# both writes, the drain must not reach Redis or any agent, and the
+# request must get 503, because the drain was not stored.
 check_fenced_write()
 {
     local snap leader other term e_bump fenced0 fenced1 ctl_lines code \
@@ -950,7 +951,8 @@ check_fenced_write()
     read -r _ t lid _ <<<"$(snapshot)"
     CHECK_TEXT+="; plan now by $lid term $t, gw3 active"
     [[ $fenced1 =~ ^[0-9]+$ ]] && [ "$fenced1" -gt "${fenced0:-0}" ] &&
-        [ "$leaked" = 0 ] && [ -n "$refused" ] && [ "$lid" = "$other" ]
+        [ "$leaked" = 0 ] && [ -n "$refused" ] && [ "$lid" = "$other" ] &&
+        [ "$code" = 503 ]
 }
 
 check_garbage()

@@ -256,14 +256,51 @@ cb_fini(struct cb *t)
     redis_server_free(t->srv);
 }
 
+/* The answer of a drain request that the backend gave later. */
+struct cb_answer {
+    bool done;
+    int rc;
+    json_t *out;
+    char msg[API_MESSAGE_MAX];
+};
+
+static void
+cb_answer_cb(void *arg, int rc, json_t *out, const char *msg)
+{
+    struct cb_answer *a = arg;
+
+    a->done = true;
+    a->rc = rc;
+    a->out = out;
+    snprintf(a->msg, sizeof(a->msg), "%s", msg);
+}
+
+static bool
+cb_answered(struct cb *t, const char *arg)
+{
+    (void)t;
+    return ((const struct cb_answer *)(const void *)arg)->done;
+}
+
+/* Asks for a drain and waits up to 3 s for a deferred answer; returns
+ * the answer as a synchronous callback would. */
 static int
 cb_drain(struct cb *t, const char *id, json_t **out, char *msg)
 {
     struct drain_params params = { 0 };
+    struct cb_answer a = { 0 };
+    int rc;
 
     *out = NULL;
     msg[0] = '\0';
-    return t->api.drain(t->api.ctx, id, &params, out, msg);
+    rc = t->api.drain(t->api.ctx, id, &params, out, msg, cb_answer_cb, &a);
+    if (rc != 1)
+        return rc;
+    cr_assert(cb_wait(t, cb_answered, (const char *)&a, 3000),
+        "the deferred drain answer never came");
+    *out = a.out;
+    snprintf(msg, API_MESSAGE_MAX, "%s", a.msg);
+    return a.rc;
 }
 
 TestSuite(controller_backend, .timeout = 30);

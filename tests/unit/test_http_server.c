@@ -42,6 +42,13 @@ struct fake {
     struct api_redirect last_redirect;
     int remaining;          /* IKE SAs left on gw1 */
     bool draining;
+    /* A drain of "gw-later" ("gw-lost") is answered 100 ms later, as
+     * stored (as refused by the fence). */
+    uv_timer_t later;
+    bool later_started;
+    bool later_lost;
+    api_done_fn *later_done;
+    void *later_arg;
 };
 
 struct fixture {
@@ -56,6 +63,12 @@ struct fixture {
 };
 
 static struct fixture fx;
+
+static uv_loop_t *
+fx_loop(void)
+{
+    return &fx.loop;
+}
 
 static json_t *
 fake_gateway_json(struct fake *f)
@@ -119,12 +132,37 @@ fake_get_plan(void *ctx, json_t **out, char *msg)
     return 0;
 }
 
+static void
+fake_later_cb(uv_timer_t *timer)
+{
+    struct fake *f = timer->data;
+
+    if (f->later_lost)
+        f->later_done(f->later_arg, -EAGAIN, NULL, "lost the lease");
+    else
+        f->later_done(f->later_arg, 0, json_pack("{s:s}", "gateway_id",
+            "gw-later"), "");
+}
+
 static int
 fake_drain(void *ctx, const char *id, const struct drain_params *params,
-    json_t **out, char *msg)
+    json_t **out, char *msg, api_done_fn *done, void *done_arg)
 {
     struct fake *f = ctx;
 
+    if (strcmp(id, "gw-later") == 0 || strcmp(id, "gw-lost") == 0) {
+        /* The handler runs on the server's loop, so the timer may start. */
+        f->later_lost = strcmp(id, "gw-lost") == 0;
+        f->later_done = done;
+        f->later_arg = done_arg;
+        if (!f->later_started) {
+            uv_timer_init(fx_loop(), &f->later);
+            f->later.data = f;
+            f->later_started = true;
+        }
+        uv_timer_start(&f->later, fake_later_cb, 100, 0);
+        return 1;
+    }
     if (strcmp(id, "gw1") != 0) {
         snprintf(msg, API_MESSAGE_MAX, "gateway %s is not known", id);
         return -ENOENT;
@@ -193,6 +231,8 @@ static void
 on_stop(uv_async_t *async)
 {
     http_server_free(fx.srv);
+    if (fx.fake.later_started)
+        uv_close((uv_handle_t *)&fx.fake.later, NULL);
     uv_close((uv_handle_t *)async, NULL);
 }
 
@@ -396,6 +436,51 @@ Test(http_server, drains_with_read_write_token)
     cr_expect_eq(fx.fake.last_params.duration_ms, 600000u);
     cr_expect_eq(fx.fake.last_params.pace_per_s, 20u);
     cr_expect_eq(fx.fake.last_params.policy, DRAIN_POLICY_HOLD);
+}
+
+Test(http_server, answers_deferred_drain_once_backend_is_done)
+{
+    struct http_client_response resp;
+    struct timespec t0, t1;
+    long ms;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(request("POST", "/v1/gateways/gw-later/drain", RW_TOKEN,
+        "{}", &resp), 202);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    cr_expect_geq(ms, 90, "answered after %ld ms, before the backend", ms);
+    cr_expect_not_null(strstr(resp.body, "gw-later"), "%s", resp.body);
+    http_client_free(&resp);
+}
+
+Test(http_server, answers_deferred_refusal_with_503)
+{
+    struct http_client_response resp;
+
+    cr_assert_eq(request("POST", "/v1/gateways/gw-lost/drain", RW_TOKEN,
+        "{}", &resp), 503);
+    cr_expect_str_eq(error_code_of(&resp), "unavailable");
+    cr_expect_not_null(strstr(resp.body, "lost the lease"), "%s", resp.body);
+    http_client_free(&resp);
+}
+
+Test(http_server, survives_client_gone_before_deferred_answer)
+{
+    struct http_client_response resp;
+    char req[256];
+    int fd = raw_connect(http_server_get_port(fx.srv));
+    int n = snprintf(req, sizeof(req), "POST /v1/gateways/gw-later/drain "
+        "HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+        "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+        RW_TOKEN);
+
+    cr_assert_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+    usleep(20000);
+    close(fd);
+    usleep(200000);         /* the answer is due after 100 ms */
+    cr_expect_eq(request("GET", "/healthz", NULL, NULL, &resp), 200);
+    http_client_free(&resp);
 }
 
 Test(http_server, answers_backend_conflict_with_409)
