@@ -647,7 +647,7 @@ api_serve_get(struct api *api, enum api_route route, const char *id,
     api_answer_json(resp, 200, rc, out, msg);
 }
 
-/* A request whose answer the backend sends later (api_done_fn). */
+/* A request whose response the backend completes later (api_done_fn). */
 struct api_wait {
     struct http_pending *pending;   /* NULL when it could not be deferred */
     int status;                     /* on success */
@@ -697,11 +697,11 @@ api_serve_post(struct api *api, enum api_route route, const char *id,
             w->status = status;
             rc = b->drain(b->ctx, id, &params, &out, msg, api_wait_done, w);
             if (rc == 1) {
-                /* Answered once the backend calls api_wait_done(). */
+                /* The response goes out in api_wait_done(). */
                 json_decref(body);
                 if ((w->pending = http_request_defer(req)) == NULL)
                     http_response_set_error(resp, 500, "internal_error",
-                        "the answer could not be deferred; check GET "
+                        "the response could not be deferred; check GET "
                         "/v1/gateways/{id} for the drain");
                 return;
             }

@@ -63,8 +63,9 @@ typedef int api_get_gateway_fn(void *ctx, const char *gateway_id,
     json_t **out, char *msg);
 typedef int api_get_plan_fn(void *ctx, json_t **out, char *msg);
 /*
- * Completes a request that a backend answers later: `rc` and `out` (taken)
- * as a callback would return them, `msg` the message for a failure.
+ * Completes a request that a backend finishes later: `rc` and `out`
+ * (taken) as a callback would return them, `msg` the message for a
+ * failure.
  */
 typedef void api_done_fn(void *done_arg, int rc, json_t *out,
     const char *msg);

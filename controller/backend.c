@@ -629,7 +629,7 @@ ctl_api_get_plan(void *ctx, json_t **out, char *msg)
     char *text = NULL;
     int rc;
 
-    /* A standby answers with the plan it last read from Redis. */
+    /* A standby returns the plan it last read from Redis. */
     if (b->phase != CTL_PHASE_PLANNING) {
         if (b->stored_plan == NULL) {
             snprintf(msg, API_MESSAGE_MAX, "this controller is a standby "
@@ -675,7 +675,8 @@ ctl_forget_drain(struct ctl_backend *b, const char *gateway_id)
     gwreg_set_admin(b->reg, gateway_id, CLUSTER_ADMIN_ACTIVE, ctl_now_ms(b));
 }
 
-/* Answers the drain request once Redis took its state, or refused it. */
+/* Completes the drain request once Redis stored its state, or refused
+ * it. */
 static void
 ctl_drain_saved_cb(struct store *s, int status, void *arg)
 {
@@ -761,8 +762,8 @@ ctl_api_drain(void *ctx, const char *gateway_id,
     b->drains[b->n_drains++] = fresh;
     log_info("drain", "drain started; gateway=%s state=%s pace_per_s=%u",
         gateway_id, drain_state_name(fresh.state), fresh.params.pace_per_s);
-    /* The answer waits for the fenced write, so that a drain is accepted
-     * only once Redis holds it. */
+    /* The response waits for the fenced write, so that a drain is
+     * accepted only once Redis holds it. */
     struct ctl_drain_wait *w = calloc(1, sizeof(*w));
     struct leader_fence f;
 

@@ -439,7 +439,7 @@ reader_on_message_complete(llhttp_t *parser)
     resp.status = 500;
     r->handler(r->handler_ctx, &req, &resp);
     if (r->pending != NULL) {
-        /* The answer comes later; nothing after this request is read. */
+        /* The response comes later; nothing after this request is read. */
         free(resp.body);
         r->close = true;
         return HPE_PAUSED;
@@ -490,7 +490,7 @@ http_reader_init(struct http_reader *r, const struct http_server_config *cfg,
     return 0;
 }
 
-/* The reader's half of a deferred answer. */
+/* The reader's half of a deferred response. */
 struct http_pending {
     struct http_reader *r;      /* NULL once the connection is gone */
     char method[16];
@@ -530,7 +530,8 @@ http_pending_finish(struct http_pending *p, struct http_response *resp)
         r->deferred_done(r->emit_ctx);
 }
 
-/* Forgets a deferred answer that is still due, for a closing connection. */
+/* Forgets a deferred response that is still due, for a closing
+ * connection. */
 static void
 reader_drop_pending(struct http_reader *r)
 {
@@ -854,8 +855,8 @@ conn_feed(struct http_conn *c, const char *data, size_t len)
 {
     c->reader.now_ms = uv_now(c->srv->loop);
     if (http_reader_feed(&c->reader, data, len) != 0) {
-        /* A deferred answer is due: read nothing more, and finish once
-         * it went out (conn_deferred_done). */
+        /* A deferred response is due: read nothing more, and finish
+         * once it went out (conn_deferred_done). */
         if (c->reader.pending != NULL) {
             uv_read_stop((uv_stream_t *)&c->tcp);
             uv_timer_stop(&c->timer);

@@ -67,18 +67,18 @@ typedef void http_handler_fn(void *ctx, const struct http_request *req,
 struct http_pending;
 
 /*
- * Called by a handler, during its call, to answer later: the handler then
- * leaves `resp` empty and returns, and http_pending_finish() sends the
- * answer.  The connection reads no further request and closes after that
- * answer.  Returns NULL when out of memory or when the request cannot be
- * deferred (the handler then answers at once).
+ * Called by a handler, during its call, to respond later: the handler
+ * then leaves `resp` empty and returns, and http_pending_finish() sends
+ * the response.  The connection reads no further request and closes after
+ * that response.  Returns NULL when out of memory or when the request
+ * cannot be deferred (the handler then responds at once).
  */
 struct http_pending *
 http_request_defer(const struct http_request *req);
 
 /*
- * Sends `resp` (its body is taken) as the deferred answer and frees `p`.
- * If the client has closed the connection meanwhile, the answer is
+ * Sends `resp` (its body is taken) as the deferred response and frees
+ * `p`.  If the client has closed the connection meanwhile, the response is
  * dropped.
  */
 void
@@ -175,9 +175,9 @@ struct http_reader {
     char *body;
     size_t body_len;
     size_t body_cap;
-    struct http_pending *pending;   /* a deferred answer is due */
-    /* Called with emit_ctx once the deferred answer went out; NULL for
-     * none. */
+    struct http_pending *pending;   /* a deferred response is due */
+    /* Called with emit_ctx once the deferred response went out; NULL
+     * for none. */
     void (*deferred_done)(void *ctx);
 };
 

@@ -42,8 +42,8 @@ struct fake {
     struct api_redirect last_redirect;
     int remaining;          /* IKE SAs left on gw1 */
     bool draining;
-    /* A drain of "gw-later" ("gw-lost") is answered 100 ms later, as
-     * stored (as refused by the fence). */
+    /* A drain of "gw-later" ("gw-lost") gets its response 100 ms later,
+     * as stored (as refused by the fence). */
     uv_timer_t later;
     bool later_started;
     bool later_lost;
@@ -478,7 +478,7 @@ Test(http_server, survives_client_gone_before_deferred_answer)
     cr_assert_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
     usleep(20000);
     close(fd);
-    usleep(200000);         /* the answer is due after 100 ms */
+    usleep(200000);         /* the response is due after 100 ms */
     cr_expect_eq(request("GET", "/healthz", NULL, NULL, &resp), 200);
     http_client_free(&resp);
 }
