@@ -46,6 +46,7 @@ struct agent {
     uint64_t armed_ms;          /* deadline tick is armed for */
     uv_signal_t sigterm;
     uv_signal_t sigint;
+    uv_signal_t sighup;
     int draining;
     uint64_t drain_next_ms;
     uint64_t drain_deadline_ms;
@@ -160,6 +161,7 @@ agent_stop(struct agent *a)
     uv_close((uv_handle_t *)&a->prepare, NULL);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
+    uv_close((uv_handle_t *)&a->sighup, NULL);
     udp_io_close(a->io);
     ctlsock_close(a->ctl);
     cluster_link_free(a->cluster);
@@ -237,6 +239,17 @@ on_tick(uv_timer_t *t)
         a->drain_next_ms = now + a->cfg->drain_interval_ms;
         sdnotify_status("draining; sas=%zu", engine_sa_count(a->engine));
     }
+}
+
+/* SIGHUP would end the process by default; there is no reload, so it
+ * is logged and ignored. */
+static void
+on_sighup(uv_signal_t *s, int signum)
+{
+    (void)s;
+    (void)signum;
+    log_notice("agent", "SIGHUP ignored: the configuration is read only at"
+        " start; restart the agent to apply a change");
 }
 
 static void
@@ -463,6 +476,8 @@ agent_run(struct agent_config *cfg)
     uv_signal_init(a.loop, &a.sigint);
     a.sigint.data = &a;
     uv_signal_start(&a.sigint, on_signal, SIGINT);
+    uv_signal_init(a.loop, &a.sighup);
+    uv_signal_start(&a.sighup, on_sighup, SIGHUP);
     if (cfg->cluster.enabled && (ret = agent_cluster_start(&a)) < 0) {
         agent_stop(&a);
         uv_run(a.loop, UV_RUN_DEFAULT);

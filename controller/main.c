@@ -34,6 +34,7 @@ struct ctl {
     uv_timer_t stop_guard;
     uv_signal_t sigterm;
     uv_signal_t sigint;
+    uv_signal_t sighup;
     struct redis_link *link;
     struct leader *leader;
     struct store *store;
@@ -97,6 +98,7 @@ ctl_close(struct ctl *c)
     uv_close((uv_handle_t *)&c->stop_guard, NULL);
     uv_close((uv_handle_t *)&c->sigterm, NULL);
     uv_close((uv_handle_t *)&c->sigint, NULL);
+    uv_close((uv_handle_t *)&c->sighup, NULL);
 }
 
 static void
@@ -117,6 +119,17 @@ ctl_stop_guard_cb(uv_timer_t *timer)
     log_warn("controller", "lease release timed out; timeout_ms=%d",
         CTL_STOP_TIMEOUT_MS);
     ctl_close(c);
+}
+
+/* SIGHUP would end the process by default; there is no reload, so it
+ * is logged and ignored. */
+static void
+ctl_sighup_cb(uv_signal_t *sig, int signum)
+{
+    (void)sig;
+    (void)signum;
+    log_notice("controller", "SIGHUP ignored: the configuration is read"
+        " only at start; restart the controller to apply a change");
 }
 
 static void
@@ -254,6 +267,7 @@ ctl_open(struct ctl *c)
     c->sigterm.data = c;
     uv_signal_init(&c->loop, &c->sigint);
     c->sigint.data = c;
+    uv_signal_init(&c->loop, &c->sighup);
     if ((rc = ctl_open_redis(c)) < 0)
         return rc;
     c->leader = leader_new(&c->loop, c->link, &lcfg, ctl_leader_cb, c);
@@ -266,6 +280,7 @@ ctl_open(struct ctl *c)
         return rc;
     uv_signal_start(&c->sigterm, ctl_signal_cb, SIGTERM);
     uv_signal_start(&c->sigint, ctl_signal_cb, SIGINT);
+    uv_signal_start(&c->sighup, ctl_sighup_cb, SIGHUP);
     leader_start(c->leader);
     uv_timer_start(&c->cycle, ctl_cycle_cb, c->cfg->loop_ms,
         c->cfg->loop_ms);
