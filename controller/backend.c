@@ -568,15 +568,23 @@ ctl_api_get_cluster(void *ctx, json_t **out, char *msg)
 {
     struct ctl_backend *b = ctx;
     size_t live = 0;
+    uint64_t epoch = b->written_epoch;
 
     (void)msg;
     for (size_t i = 0; i < gwreg_count(b->reg); i++)
         live += gwreg_get_at(b->reg, i)->live;
+    /* A standby has written no plan; it shows the stored one's epoch. */
+    if (b->phase != CTL_PHASE_PLANNING && b->stored_plan != NULL) {
+        json_t *p = json_loads(b->stored_plan, 0, NULL);
+
+        epoch = (uint64_t)json_integer_value(json_object_get(p, "epoch"));
+        json_decref(p);
+    }
     *out = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:s?}",
         "controller_id", leader_get_id(b->leader),
         "leader", b->phase == CTL_PHASE_PLANNING,
         "term", (json_int_t)leader_get_term(b->leader),
-        "plan_epoch", (json_int_t)b->written_epoch,
+        "plan_epoch", (json_int_t)epoch,
         "gateways", (json_int_t)gwreg_count(b->reg),
         "live_gateways", (json_int_t)live,
         "drains", (json_int_t)b->n_drains,

@@ -66,22 +66,23 @@ static void
 ctl_config_check_secret(struct config_obj *o, const char *key,
     const char *path)
 {
-    char buf[CTL_CONFIG_SECRET_MAX + 2];
-    struct stat st;
+    char buf[CTL_CONFIG_SECRET_BUF];
     int rc;
 
     if (path == NULL)
         return;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        config_obj_error(o, key, "cannot use \"%s\": it is a directory",
-            path);
-        return;
-    }
     rc = ctl_config_read_secret(path, buf, sizeof(buf));
     OPENSSL_cleanse(buf, sizeof(buf));
-    if (rc == -EINVAL)
+    if (rc == -EISDIR)
+        config_obj_error(o, key, "cannot use \"%s\": it is a directory",
+            path);
+    else if (rc == -ENOTSUP)
+        config_obj_error(o, key, "cannot use \"%s\": it is not a regular"
+            " file", path);
+    else if (rc == -EINVAL)
         config_obj_error(o, key, "cannot use \"%s\": its first line is"
-            " empty or longer than %d bytes", path, CTL_CONFIG_SECRET_MAX);
+            " empty, longer than %d bytes or holds a NUL byte", path,
+            CTL_CONFIG_SECRET_MAX);
     else if (rc < 0)
         config_obj_error(o, key, "cannot use \"%s\": %s", path,
             strerror(-rc));
@@ -273,20 +274,31 @@ ctl_config_free(struct ctl_config *cfg)
 int
 ctl_config_read_secret(const char *path, char *buf, size_t size)
 {
+    struct stat st;
     FILE *fp;
-    size_t len;
+    size_t n, len;
     int ret = -EINVAL;
 
+    if (size < 2)
+        return -EINVAL;
+    if (stat(path, &st) < 0)
+        return -errno;
+    if (S_ISDIR(st.st_mode))
+        return -EISDIR;
+    if (!S_ISREG(st.st_mode))
+        return -ENOTSUP;
     if ((fp = fopen(path, "r")) == NULL)
         return -errno;
-    if (fgets(buf, (int)size, fp) == NULL)
+    n = fread(buf, 1, size - 1, fp);
+    for (len = 0; len < n && buf[len] != '\n' && buf[len] != '\r'; len++)
+        if (buf[len] == '\0')
+            goto out;           /* a NUL would cut the secret short */
+    /* No line end within size - 1 bytes: longer than size - 2. */
+    if (len == 0 || len == size - 1)
         goto out;
-    len = strcspn(buf, "\r\n");
-    if (buf[len] == '\0' && !feof(fp) && len + 1 == size)
-        goto out;               /* longer than the buffer */
     buf[len] = '\0';
-    if (len > 0)
-        ret = 0;
+    OPENSSL_cleanse(buf + len + 1, size - len - 1);
+    ret = 0;
 out:
     if (ret < 0)
         OPENSSL_cleanse(buf, size);

@@ -19,6 +19,8 @@
 #define CTL_CONFIG_LOOP_MS          250
 #define CTL_CONFIG_REDIS_PORT       6379
 #define CTL_CONFIG_SECRET_MAX       512     /* password or token, bytes */
+/* A buffer for one secret: the secret, its line end and a NUL. */
+#define CTL_CONFIG_SECRET_BUF       (CTL_CONFIG_SECRET_MAX + 2)
 
 struct ctl_config {
     struct config *file;                /* owns every string below */
@@ -65,9 +67,12 @@ void
 ctl_config_free(struct ctl_config *cfg);
 
 /*
- * Reads the first line of the file at `path` into buf[0..size), without
- * its line end.  Returns 0, -errno when the file cannot be read, or
- * -EINVAL for an empty or over-long line; on failure buf is wiped.
+ * Reads the first line of the regular file at `path` into buf[0..size),
+ * without its line end; the line may hold up to size - 2 bytes.  Returns
+ * 0, -errno when the file cannot be read, -EISDIR for a directory,
+ * -ENOTSUP for another file that is not regular (a FIFO would block), or
+ * -EINVAL for an empty or over-long line or one with a NUL byte.  The rest
+ * of buf is wiped, and all of it on failure.
  */
 int
 ctl_config_read_secret(const char *path, char *buf, size_t size);

@@ -153,7 +153,7 @@ ctl_signal_cb(uv_signal_t *sig, int signum)
 static int
 ctl_open_redis(struct ctl *c)
 {
-    char password[CTL_CONFIG_SECRET_MAX];
+    char password[CTL_CONFIG_SECRET_BUF];
     struct redis_link_options o = {
         .name = c->cfg->controller_id,
         .host = c->cfg->redis_host,
@@ -205,7 +205,7 @@ ctl_read_token(const char *path, char *buf, size_t size, const char **out)
 static int
 ctl_open_api(struct ctl *c)
 {
-    char rw[CTL_CONFIG_SECRET_MAX], ro[CTL_CONFIG_SECRET_MAX];
+    char rw[CTL_CONFIG_SECRET_BUF], ro[CTL_CONFIG_SECRET_BUF];
     struct api_config acfg = {
         .read_requires_token = c->cfg->api_read_requires_token,
     };

@@ -551,6 +551,10 @@ Test(controller_backend, standby_serves_stored_plan)
     cb_store_plan(&t, NULL);
     cr_assert(cb_wait(&t, cb_api_plan_epoch, "77", 2000),
         "the standby never served the stored plan");
+    cr_assert_eq(t.api.get_cluster(t.api.ctx, &out, msg), 0, "%s", msg);
+    cr_expect_eq(json_integer_value(json_object_get(out, "plan_epoch")), 77);
+    json_decref(out);
+    out = NULL;
     /* A garbage value keeps the last good copy. */
     cb_store_plan(&t, "{\"epoch\": \"x\"}");
     for (int i = 0; i < 5; i++)

@@ -241,6 +241,66 @@ Test(controller_config, reads_secret_first_line)
     free(path);
 }
 
+/* Writes `len` bytes of `text` to a fresh file and returns its path. */
+static char *
+cc_write_bytes(const char *text, size_t len)
+{
+    char *path = strdup("/tmp/ikeshift-ctl-secret-XXXXXX");
+    int fd = mkstemp(path);
+
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+Test(controller_config, secret_limit_is_the_same_for_check_and_start)
+{
+    char line[CTL_CONFIG_SECRET_MAX + 2], buf[CTL_CONFIG_SECRET_BUF];
+    char *path;
+
+    memset(line, 't', sizeof(line));
+    line[CTL_CONFIG_SECRET_MAX] = '\n';
+    path = cc_write_bytes(line, CTL_CONFIG_SECRET_MAX + 1);
+    cr_expect_eq(ctl_config_read_secret(path, buf, sizeof(buf)), 0,
+        "a secret of exactly the maximum length");
+    cr_expect_eq(strlen(buf), CTL_CONFIG_SECRET_MAX);
+    unlink(path);
+    free(path);
+    line[CTL_CONFIG_SECRET_MAX] = 't';
+    line[CTL_CONFIG_SECRET_MAX + 1] = '\n';
+    path = cc_write_bytes(line, CTL_CONFIG_SECRET_MAX + 2);
+    cr_expect_eq(ctl_config_read_secret(path, buf, sizeof(buf)), -EINVAL,
+        "one byte over the maximum");
+    unlink(path);
+    free(path);
+}
+
+Test(controller_config, rejects_secret_with_nul_byte)
+{
+    char *path = cc_write_bytes("ab\0cd\n", 6);
+    char buf[CTL_CONFIG_SECRET_BUF];
+
+    cr_expect_eq(ctl_config_read_secret(path, buf, sizeof(buf)), -EINVAL);
+    unlink(path);
+    free(path);
+}
+
+Test(controller_config, rejects_secret_that_is_no_regular_file)
+{
+    char dir[] = "/tmp/ikeshift-ctl-fifo-XXXXXX";
+    char path[64], buf[CTL_CONFIG_SECRET_BUF];
+
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/token", dir);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    cr_expect_eq(ctl_config_read_secret(path, buf, sizeof(buf)), -ENOTSUP,
+        "a FIFO must be refused, not opened (that would block)");
+    unlink(path);
+    rmdir(dir);
+    cr_expect_eq(ctl_config_read_secret("/tmp", buf, sizeof(buf)), -EISDIR);
+}
+
 Test(controller_config, rejects_empty_secret)
 {
     char *path = cc_write("\n");
