@@ -651,6 +651,12 @@ api_serve_get(struct api *api, enum api_route route, const char *id,
 struct api_wait {
     struct http_pending *pending;   /* NULL when it could not be deferred */
     int status;                     /* on success */
+    bool returned;                  /* the backend call has returned */
+    /* A result given before the backend returned, answered at once. */
+    bool early;
+    int early_rc;
+    json_t *early_out;
+    char early_msg[API_MESSAGE_MAX];
 };
 
 static void
@@ -659,6 +665,14 @@ api_wait_done(void *done_arg, int rc, json_t *out, const char *msg)
     struct api_wait *w = done_arg;
     struct http_response resp;
 
+    if (!w->returned) {
+        w->early = true;
+        w->early_rc = rc;
+        w->early_out = out;
+        snprintf(w->early_msg, sizeof(w->early_msg), "%s",
+            msg != NULL ? msg : "");
+        return;
+    }
     if (w->pending == NULL) {
         json_decref(out);
         free(w);
@@ -696,7 +710,13 @@ api_serve_post(struct api *api, enum api_route route, const char *id,
         } else if (b->drain != NULL) {
             w->status = status;
             rc = b->drain(b->ctx, id, &params, &out, msg, api_wait_done, w);
-            if (rc == 1) {
+            w->returned = true;
+            if (rc == 1 && w->early) {
+                /* The backend finished before it returned. */
+                rc = w->early_rc;
+                out = w->early_out;
+                snprintf(msg, API_MESSAGE_MAX, "%s", w->early_msg);
+            } else if (rc == 1) {
                 /* The response goes out in api_wait_done(). */
                 json_decref(body);
                 if ((w->pending = http_request_defer(req)) == NULL)

@@ -71,8 +71,9 @@ typedef void api_done_fn(void *done_arg, int rc, json_t *out,
     const char *msg);
 /*
  * `params` has zero fields where the request left the default.  The
- * backend may also return 1 and call `done` with `done_arg` exactly once
- * later, never before it returns, for example once the drain is stored.
+ * backend may also return 1 and call `done` with `done_arg` exactly once,
+ * for example once the drain is stored.  A call made before the backend
+ * returns is taken as the immediate result.
  */
 typedef int api_drain_fn(void *ctx, const char *gateway_id,
     const struct drain_params *params, json_t **out, char *msg,

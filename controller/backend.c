@@ -771,7 +771,7 @@ ctl_api_drain(void *ctx, const char *gateway_id,
     log_info("drain", "drain started; gateway=%s state=%s pace_per_s=%u",
         gateway_id, drain_state_name(fresh.state), fresh.params.pace_per_s);
     /* The response waits for the fenced write, so that a drain is
-     * accepted only once Redis holds it. */
+     * accepted only once Redis has stored it. */
     struct ctl_drain_wait *w = calloc(1, sizeof(*w));
     struct leader_fence f;
 

@@ -68,11 +68,12 @@ ctl_config_free(struct ctl_config *cfg);
 
 /*
  * Reads the first line of the regular file at `path` into buf[0..size),
- * without its line end; the line may hold up to size - 2 bytes.  Returns
- * 0, -errno when the file cannot be read, -EISDIR for a directory,
- * -ENOTSUP for another file that is not regular (a FIFO would block), or
- * -EINVAL for an empty or over-long line or one with a NUL byte.  The rest
- * of buf is wiped, and all of it on failure.
+ * without its line end.  The line may be up to size - 2 bytes long.
+ * Returns 0 or -errno when the file cannot be read.  It returns -EISDIR
+ * for a directory and -ENOTSUP for another file that is not regular,
+ * because a FIFO would block.  An empty or over-long line, or one with a
+ * NUL byte, gives -EINVAL.  The rest of buf is wiped, all of it on
+ * failure.
  */
 int
 ctl_config_read_secret(const char *path, char *buf, size_t size);

@@ -103,7 +103,7 @@ ctl_read_token_file(struct ctl *ctl, const char *path)
 
 /*
  * Copies text from the API into buf with control characters (and DEL)
- * replaced by '?', so that an answer cannot drive the terminal.
+ * replaced by '?', so that a response cannot drive the terminal.
  */
 static const char *
 ctl_safe(const char *s, char *buf, size_t size)
@@ -132,7 +132,7 @@ ctl_call(struct ctl *ctl, const char *method, const char *path,
 
     *out = NULL;
     if (rc == -EPROTO || rc == -EFBIG) {
-        fprintf(stderr, "ikeshiftctl: the server at %s answered, but not "
+        fprintf(stderr, "ikeshiftctl: the server at %s responded, but not "
             "with a readable HTTP response: %s\n", ctl->url_text,
             strerror(-rc));
         return EXIT_API_ERROR;
@@ -251,7 +251,8 @@ ctl_print_gateways(const json_t *answer)
         ctl_print_cell(gw, "ike_sas", 8);
         ctl_print_cell(gw, "capacity", 8);
         ctl_print_cell(gw, "load", 6);
-        /* A gateway with another identity gets no clients: say so. */
+        /* A gateway with another identity gets no clients, so the table
+         * shows it. */
         printf("%-8s ", !json_is_boolean(id_ok) ? "-" :
             json_is_true(id_ok) ? "ok" : "WRONG");
         ctl_print_cell(json_object_get(gw, "drain"), "state", 0);

@@ -71,8 +71,8 @@ gwreg_free(struct gwreg *reg);
 
 /*
  * Stores a report read at `now_ms` (the report is copied), updates the
- * gateway's smoothed load and sets identity_ok from the report's identity;
- * a gateway whose identity becomes right again starts slow start.
+ * gateway's smoothed load and sets identity_ok from the report's identity.
+ * A gateway whose identity becomes right again starts slow start.
  * A gateway that is not live yet is refused with -ENOSPC while max_live
  * gateways are live, so that a flood of reports cannot grow the plan
  * past what it can carry.  A gateway that was not live starts slow start

@@ -117,7 +117,7 @@ store_load_state(struct store *s, store_state_fn *cb, void *arg);
 
 /*
  * Reads the stored plan (GET KEYS_PLAN) as text, for a standby that
- * answers GET /v1/plan.  The caller parses it.
+ * serves GET /v1/plan.  The caller parses it.
  */
 int
 store_read_plan(struct store *s, store_plan_fn *cb, void *arg);

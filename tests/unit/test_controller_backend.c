@@ -256,7 +256,7 @@ cb_fini(struct cb *t)
     redis_server_free(t->srv);
 }
 
-/* The answer of a drain request that the backend gave later. */
+/* The result of a drain request that the backend completed later. */
 struct cb_answer {
     bool done;
     int rc;
@@ -282,8 +282,8 @@ cb_answered(struct cb *t, const char *arg)
     return ((const struct cb_answer *)(const void *)arg)->done;
 }
 
-/* Asks for a drain and waits up to 3 s for a deferred answer; returns
- * the answer as a synchronous callback would. */
+/* Asks for a drain and waits up to 3 s for a deferred result; returns
+ * it as a synchronous callback would. */
 static int
 cb_drain(struct cb *t, const char *id, json_t **out, char *msg)
 {
@@ -297,7 +297,7 @@ cb_drain(struct cb *t, const char *id, json_t **out, char *msg)
     if (rc != 1)
         return rc;
     cr_assert(cb_wait(t, cb_answered, (const char *)&a, 3000),
-        "the deferred drain answer never came");
+        "the deferred drain result never came");
     *out = a.out;
     snprintf(msg, API_MESSAGE_MAX, "%s", a.msg);
     return a.rc;
@@ -523,7 +523,7 @@ cb_store_plan(struct cb *t, const char *text)
     free(encoded);
 }
 
-/* True when the API's GET /v1/plan answers with epoch `arg`. */
+/* True when the API's GET /v1/plan returns epoch `arg`. */
 static bool
 cb_api_plan_epoch(struct cb *t, const char *arg)
 {

@@ -50,7 +50,7 @@ TestSuite(controller_config);
 
 /*
  * Returns the text of the shipped example with /etc/ikeshift/ replaced by
- * a fresh directory `dir` that holds a secret in each file it names,
+ * a fresh directory `dir` with a secret in each file it names,
  * because the loader reads them.
  */
 static char *
