@@ -526,7 +526,7 @@ init_accept(struct ike_engine *e, const struct engine_rx *rx,
      * is made only when the line is written. */
     if (log_enabled(LOG_LEVEL_DEBUG)) {
         engine_sa_tag(sa, tag, sizeof(tag));
-        log_debug("ike", "IKE_SA_INIT answered; %s", tag);
+        log_debug("ike", "IKE_SA_INIT response sent; %s", tag);
     }
     engine_send_raw(e, rx->local, rx->peer, e->out, ike_writer_len(&w));
     ike_ke_free(ke);

@@ -241,7 +241,7 @@ on_tick(uv_timer_t *t)
     }
 }
 
-/* SIGHUP would end the process by default; there is no reload, so it
+/* SIGHUP would end the process by default.  There is no reload, so it
  * is logged and ignored. */
 static void
 on_sighup(uv_signal_t *s, int signum)

@@ -652,7 +652,7 @@ struct api_wait {
     struct http_pending *pending;   /* NULL when it could not be deferred */
     int status;                     /* on success */
     bool returned;                  /* the backend call has returned */
-    /* A result given before the backend returned, answered at once. */
+    /* A result given before the backend returned, sent at once. */
     bool early;
     int early_rc;
     json_t *early_out;

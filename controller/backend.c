@@ -671,7 +671,7 @@ struct ctl_drain_wait {
 };
 
 /* Takes a drain that was not stored back out, so that this controller
- * does not act on what Redis does not hold. */
+ * does not act on what Redis has not stored. */
 static void
 ctl_forget_drain(struct ctl_backend *b, const char *gateway_id)
 {

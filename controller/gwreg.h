@@ -29,11 +29,11 @@
 struct gwreg_config {
     uint32_t expire_after_ms;   /* GWREG_EXPIRE_AFTER_MS when 0 */
     uint32_t load_tau_ms;       /* GWREG_LOAD_TAU_MS when 0 */
-    /* The identity every gateway must present, as cluster_identity_
-     * format() writes it; "" accepts any. */
+    /* The identity every gateway must present, in the text form of
+     * cluster_identity_format(), or "" to accept any. */
     char identity[CLUSTER_IDENTITY_TEXT_MAX + 1];
-    /* Live gateways at most; CLUSTER_PLAN_MAX_GATEWAYS when 0, the most
-     * that one plan can carry. */
+    /* The maximum of live gateways, CLUSTER_PLAN_MAX_GATEWAYS (what one
+     * plan can carry) when 0. */
     size_t max_live;
 };
 

@@ -217,8 +217,9 @@ leader_reply_cb(struct redis_link *link, int status, const redisReply *reply,
             reply->str : "";
 
         l->errors++;
-        /* A script error on a value usually means a lease key that
-         * someone overwrote; name the keys, so the operator can look. */
+        /* The lease script fails on a value when a lease key holds
+         * something else, for example after a manual SET, so the log
+         * names the keys. */
         log_error("leader", "lease command failed; id=%s error=%d text=%s%s",
             l->id, status, text, strstr(text, "not an integer") != NULL ?
             "; hint: " KEYS_LEADER_TERM " must hold an integer term and "

@@ -121,7 +121,7 @@ ctl_stop_guard_cb(uv_timer_t *timer)
     ctl_close(c);
 }
 
-/* SIGHUP would end the process by default; there is no reload, so it
+/* SIGHUP would end the process by default.  There is no reload, so it
  * is logged and ignored. */
 static void
 ctl_sighup_cb(uv_signal_t *sig, int signum)

@@ -159,6 +159,19 @@ store_req_new(struct store *s, const char *what, void *arg)
     return req;
 }
 
+/* Counts a request that was sent, or frees it when sending failed (rc,
+ * the result of redis_link_command()); returns 0 or rc. */
+static int
+store_sent(struct store *s, struct store_req *req, int rc)
+{
+    if (rc < 0) {
+        free(req);
+        return rc;
+    }
+    s->inflight++;
+    return 0;
+}
+
 /*
  * Takes the request back from a reply callback.  Returns the store when
  * its callbacks may still run, else NULL (the store may be gone).
@@ -274,12 +287,7 @@ store_read_reports(struct store *s, store_reports_fn *cb, void *arg)
     snprintf(max, sizeof(max), "%d", STORE_MAX_REPORTS);
     rc = redis_link_command(s->link, store_reports_reply_cb, req,
         "EVAL %s 0 %s* %s", store_reports_lua, KEYS_REPORT_PREFIX, max);
-    if (rc < 0) {
-        free(req);
-        return rc;
-    }
-    s->inflight++;
-    return 0;
+    return store_sent(s, req, rc);
 }
 
 /* Reads the admin hash's flat reply into `out`; returns the count. */
@@ -385,12 +393,7 @@ store_load_state(struct store *s, store_state_fn *cb, void *arg)
     req->state_cb = cb;
     rc = redis_link_command(s->link, store_state_reply_cb, req,
         "EVAL %s 2 %s %s", store_state_lua, KEYS_ADMIN, STORE_DRAINS_KEY);
-    if (rc < 0) {
-        free(req);
-        return rc;
-    }
-    s->inflight++;
-    return 0;
+    return store_sent(s, req, rc);
 }
 
 /* Completes a plan read: the text, or -ENOENT when no plan is stored. */
@@ -427,12 +430,7 @@ store_read_plan(struct store *s, store_plan_fn *cb, void *arg)
     req->plan_cb = cb;
     rc = redis_link_command(s->link, store_plan_reply_cb, req, "GET %s",
         KEYS_PLAN);
-    if (rc < 0) {
-        free(req);
-        return rc;
-    }
-    s->inflight++;
-    return 0;
+    return store_sent(s, req, rc);
 }
 
 /* Completes a fenced write: 1 written, 0 refused by the fence. */
@@ -478,12 +476,7 @@ store_send_fenced(struct store *s, const char *what, int argc,
     req->write_cb = cb;
     rc = redis_link_command_argv(s->link, store_write_reply_cb, req, argc,
         argv, argvlen);
-    if (rc < 0) {
-        free(req);
-        return rc;
-    }
-    s->inflight++;
-    return 0;
+    return store_sent(s, req, rc);
 }
 
 /* Fills argv/argvlen entry i with a NUL-terminated string. */

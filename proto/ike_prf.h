@@ -3,7 +3,7 @@
  * (RFC 2104 HMAC with SHA-1, RFC 4868 HMAC with SHA-2) and prf+ of
  * section 2.13.  All functions work on caller-owned byte buffers.  The
  * ike_prf_ctx_*() forms reuse the HMAC contexts of a caller-owned struct
- * ike_prf_ctx; the others make and free one per call, which costs an
+ * ike_prf_ctx.  The others make and free one per call, which costs an
  * algorithm fetch each time under OpenSSL 3.
  */
 #ifndef IKESHIFT_IKE_PRF_H

@@ -93,8 +93,8 @@ view_stop()
 # Prints the IKE packets of client CLI's capture, decrypted, one per line:
 # time in ms, source, destination, exchange type, response flag, SPIi,
 # notify types, REDIRECT target (IPv4), Delete protocol ids, and the
-# identities of the ID payloads (email, FQDN, IPv4, IPv6, key id; in an
-# IKE_AUTH request IDi and IDr).
+# identities of the ID payloads (email, FQDN, IPv4, IPv6, key id).  In an
+# IKE_AUTH request these are IDi and IDr.
 view_packets()
 {
     local cli=$1 line

@@ -896,7 +896,7 @@ check_agents_follow()
     [ "$ok" = 1 ]
 }
 
-# Succeeds if ctl-b, still standby, answers GET /v1/plan with the epoch
+# Succeeds if ctl-b, still standby, returns from GET /v1/plan the epoch
 # that ctl-a serves (or the next one, which ctl-a may write meanwhile).
 check_standby_plan()
 {

@@ -145,44 +145,6 @@ usage(FILE *fp)
 }
 
 static int
-parse_addr(const char *text, uint16_t port, struct sockaddr_storage *ss,
-    socklen_t *len)
-{
-    struct sockaddr_in *in = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-
-    memset(ss, 0, sizeof(*ss));
-    if (inet_pton(AF_INET, text, &in->sin_addr) == 1) {
-        in->sin_family = AF_INET;
-        in->sin_port = htons(port);
-        *len = sizeof(*in);
-        return 0;
-    }
-    if (inet_pton(AF_INET6, text, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(port);
-        *len = sizeof(*in6);
-        return 0;
-    }
-    return -EINVAL;
-}
-
-static int
-parse_ulong(const char *text, unsigned long min, unsigned long max,
-    unsigned long *out)
-{
-    char *end;
-    unsigned long v;
-
-    errno = 0;
-    v = strtoul(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
-
-static int
 parse_options(int argc, char **argv, struct options *o)
 {
     const char *target = NULL, *bind_text = NULL;
@@ -209,19 +171,19 @@ parse_options(int argc, char **argv, struct options *o)
         else if (strcmp(a, "--bind") == 0)
             bind_text = v;
         else if (strcmp(a, "--port") == 0)
-            bad = parse_ulong(v, 1, 65535, &port);
+            bad = bench_net_parse_ulong(v, 1, 65535, &port);
         else if (strcmp(a, "--count") == 0)
-            bad = parse_ulong(v, 1, MAX_COUNT, &o->count);
+            bad = bench_net_parse_ulong(v, 1, MAX_COUNT, &o->count);
         else if (strcmp(a, "--rate") == 0)
-            bad = parse_ulong(v, 1, MAX_RATE, &o->rate);
+            bad = bench_net_parse_ulong(v, 1, MAX_RATE, &o->rate);
         else if (strcmp(a, "--duration") == 0)
-            bad = parse_ulong(v, 1, MAX_DURATION_S, &o->duration_s);
+            bad = bench_net_parse_ulong(v, 1, MAX_DURATION_S, &o->duration_s);
         else if (strcmp(a, "--sources") == 0)
-            bad = parse_ulong(v, 1, MAX_SOURCES, &o->sources);
+            bad = bench_net_parse_ulong(v, 1, MAX_SOURCES, &o->sources);
         else if (strcmp(a, "--bind-span") == 0)
-            bad = parse_ulong(v, 1, MAX_BIND_SPAN, &o->bind_span);
+            bad = bench_net_parse_ulong(v, 1, MAX_BIND_SPAN, &o->bind_span);
         else if (strcmp(a, "--wait") == 0)
-            bad = parse_ulong(v, 0, MAX_WAIT_MS, &o->wait_ms);
+            bad = bench_net_parse_ulong(v, 0, MAX_WAIT_MS, &o->wait_ms);
         else if (strcmp(a, "--allow-dev") == 0 &&
             o->n_allow_dev < MAX_ALLOW_DEV)
             o->allow_dev[o->n_allow_dev++] = v;
@@ -233,7 +195,7 @@ parse_options(int argc, char **argv, struct options *o)
         }
     }
     if (target == NULL ||
-        parse_addr(target, (uint16_t)port, &o->target, &o->target_len) < 0) {
+        bench_net_parse_addr(target, (uint16_t)port, &o->target, &o->target_len) < 0) {
         fprintf(stderr, "flood_init: missing or invalid --target\n");
         return -EINVAL;
     }
@@ -246,7 +208,7 @@ parse_options(int argc, char **argv, struct options *o)
     if (bind_text != NULL) {
         socklen_t len;
 
-        if (parse_addr(bind_text, 0, &o->bind, &len) < 0 ||
+        if (bench_net_parse_addr(bind_text, 0, &o->bind, &len) < 0 ||
             o->bind.ss_family != o->target.ss_family) {
             fprintf(stderr, "flood_init: invalid --bind %s\n", bind_text);
             return -EINVAL;

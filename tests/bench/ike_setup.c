@@ -11,7 +11,7 @@
  * most --window setups are in flight; a request that stays unanswered for
  * --timeout ms is sent again, at most twice.  The default window, 256,
  * keeps a responder's core busy when it needs 0.1 ms per setup and
- * answers within 25 ms (Little's law); fewer in flight left the agent's
+ * responds within 25 ms (Little's law); fewer in flight left the agent's
  * core partly idle.
  *
  * The result is one JSON object on stdout: SAs established, failures by
@@ -168,48 +168,6 @@ usage(FILE *fp)
 }
 
 static int
-parse_addr(const char *text, uint16_t port, struct sockaddr_storage *ss,
-    socklen_t *len)
-{
-    struct sockaddr_in in;
-    struct sockaddr_in6 in6;
-
-    memset(ss, 0, sizeof(*ss));
-    memset(&in, 0, sizeof(in));
-    memset(&in6, 0, sizeof(in6));
-    if (inet_pton(AF_INET, text, &in.sin_addr) == 1) {
-        in.sin_family = AF_INET;
-        in.sin_port = htons(port);
-        memcpy(ss, &in, sizeof(in));
-        *len = sizeof(in);
-        return 0;
-    }
-    if (inet_pton(AF_INET6, text, &in6.sin6_addr) == 1) {
-        in6.sin6_family = AF_INET6;
-        in6.sin6_port = htons(port);
-        memcpy(ss, &in6, sizeof(in6));
-        *len = sizeof(in6);
-        return 0;
-    }
-    return -EINVAL;
-}
-
-static int
-parse_ulong(const char *text, unsigned long min, unsigned long max,
-    unsigned long *out)
-{
-    char *end;
-    unsigned long v;
-
-    errno = 0;
-    v = strtoul(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
-
-static int
 parse_one(struct options *o, const char *a, const char *v,
     const char **target, const char **bind_text, unsigned long *port)
 {
@@ -220,21 +178,21 @@ parse_one(struct options *o, const char *a, const char *v,
     else if (strcmp(a, "--psk") == 0)
         o->psk = v;
     else if (strcmp(a, "--port") == 0)
-        return parse_ulong(v, 1, 65535, port);
+        return bench_net_parse_ulong(v, 1, 65535, port);
     else if (strcmp(a, "--count") == 0)
-        return parse_ulong(v, 1, MAX_COUNT, &o->count);
+        return bench_net_parse_ulong(v, 1, MAX_COUNT, &o->count);
     else if (strcmp(a, "--window") == 0)
-        return parse_ulong(v, 1, MAX_WINDOW, &o->window);
+        return bench_net_parse_ulong(v, 1, MAX_WINDOW, &o->window);
     else if (strcmp(a, "--sources") == 0)
-        return parse_ulong(v, 1, MAX_SOURCES, &o->sources);
+        return bench_net_parse_ulong(v, 1, MAX_SOURCES, &o->sources);
     else if (strcmp(a, "--bind-span") == 0)
-        return parse_ulong(v, 1, MAX_BIND_SPAN, &o->bind_span);
+        return bench_net_parse_ulong(v, 1, MAX_BIND_SPAN, &o->bind_span);
     else if (strcmp(a, "--timeout") == 0)
-        return parse_ulong(v, 10, 60000, &o->timeout_ms);
+        return bench_net_parse_ulong(v, 10, 60000, &o->timeout_ms);
     else if (strcmp(a, "--duration") == 0)
-        return parse_ulong(v, 1, MAX_DURATION_S, &o->duration_s);
+        return bench_net_parse_ulong(v, 1, MAX_DURATION_S, &o->duration_s);
     else if (strcmp(a, "--hold") == 0)
-        return parse_ulong(v, 0, MAX_HOLD_S, &o->hold_s);
+        return bench_net_parse_ulong(v, 0, MAX_HOLD_S, &o->hold_s);
     else if (strcmp(a, "--allow-dev") == 0 && o->n_allow_dev < MAX_ALLOW_DEV)
         o->allow_dev[o->n_allow_dev++] = v;
     else
@@ -273,7 +231,7 @@ parse_options(int argc, char **argv, struct options *o)
         return -EINVAL;
     }
     if (target == NULL ||
-        parse_addr(target, (uint16_t)port, &o->target, &o->target_len) < 0) {
+        bench_net_parse_addr(target, (uint16_t)port, &o->target, &o->target_len) < 0) {
         fprintf(stderr, "ike_setup: missing or invalid --target\n");
         return -EINVAL;
     }
@@ -286,7 +244,7 @@ parse_options(int argc, char **argv, struct options *o)
     if (bind_text != NULL) {
         socklen_t len;
 
-        if (parse_addr(bind_text, 0, &o->bind, &len) < 0 ||
+        if (bench_net_parse_addr(bind_text, 0, &o->bind, &len) < 0 ||
             o->bind.ss_family != o->target.ss_family) {
             fprintf(stderr, "ike_setup: invalid --bind %s\n", bind_text);
             return -EINVAL;

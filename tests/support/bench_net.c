@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -118,4 +119,46 @@ bench_net_check_route(const char *prog, const char *target,
         " neither lo nor an --allow-dev interface; refusing to send\n", prog,
         target, name);
     return -EPERM;
+}
+
+int
+bench_net_parse_addr(const char *text, uint16_t port,
+                     struct sockaddr_storage *ss, socklen_t *len)
+{
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+
+    memset(ss, 0, sizeof(*ss));
+    memset(&in, 0, sizeof(in));
+    memset(&in6, 0, sizeof(in6));
+    if (inet_pton(AF_INET, text, &in.sin_addr) == 1) {
+        in.sin_family = AF_INET;
+        in.sin_port = htons(port);
+        memcpy(ss, &in, sizeof(in));
+        *len = sizeof(in);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, text, &in6.sin6_addr) == 1) {
+        in6.sin6_family = AF_INET6;
+        in6.sin6_port = htons(port);
+        memcpy(ss, &in6, sizeof(in6));
+        *len = sizeof(in6);
+        return 0;
+    }
+    return -EINVAL;
+}
+
+int
+bench_net_parse_ulong(const char *text, unsigned long min, unsigned long max,
+                      unsigned long *out)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 /*
@@ -29,8 +30,23 @@ bench_net_span_addr(const struct sockaddr_storage *base, unsigned long offset,
                     struct sockaddr_storage *out);
 
 /*
- * Runs `ip route get target` (no shell; target must be a numeric address)
- * and accepts the route only when its "dev" is lo or one of the
+ * Parses an IPv4 or IPv6 literal into *ss with `port` and sets *len to
+ * the size of that family's address.  Returns 0, or -EINVAL for anything
+ * else (host names are not looked up).
+ */
+int
+bench_net_parse_addr(const char *text, uint16_t port,
+                     struct sockaddr_storage *ss, socklen_t *len);
+
+/* Parses a decimal integer within [min, max] into *out; returns 0 or
+ * -EINVAL. */
+int
+bench_net_parse_ulong(const char *text, unsigned long min, unsigned long max,
+                      unsigned long *out);
+
+/*
+ * Runs `ip route get target` without a shell, so target must be a numeric
+ * address.  Accepts the route only when its "dev" is lo or one of the
  * n_allow_dev names in allow_dev.  Returns 0, or -EPERM after printing
  * the reason to stderr, prefixed with prog.
  */

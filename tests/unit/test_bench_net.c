@@ -128,3 +128,32 @@ Test(bench_net, rejects_route_for_invalid_target)
     cr_assert_eq(bench_net_check_route("test", "not-an-address", NULL, 0),
                  -EPERM);
 }
+
+Test(bench_net, parses_address_literals_with_port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+
+    cr_assert_eq(bench_net_parse_addr("127.0.0.1", 500, &ss, &len), 0);
+    cr_expect_eq(ss.ss_family, AF_INET);
+    cr_expect_eq(len, sizeof(struct sockaddr_in));
+    cr_expect_eq(ntohs(((struct sockaddr_in *)&ss)->sin_port), 500);
+    cr_assert_eq(bench_net_parse_addr("::1", 4500, &ss, &len), 0);
+    cr_expect_eq(ss.ss_family, AF_INET6);
+    cr_expect_eq(len, sizeof(struct sockaddr_in6));
+    cr_expect_eq(bench_net_parse_addr("localhost", 500, &ss, &len), -EINVAL);
+    cr_expect_eq(bench_net_parse_addr("198.51.100.300", 500, &ss, &len),
+        -EINVAL);
+}
+
+Test(bench_net, parses_integers_within_bounds)
+{
+    unsigned long v = 0;
+
+    cr_assert_eq(bench_net_parse_ulong("256", 1, 1000, &v), 0);
+    cr_expect_eq(v, 256);
+    cr_expect_eq(bench_net_parse_ulong("0", 1, 1000, &v), -EINVAL);
+    cr_expect_eq(bench_net_parse_ulong("1001", 1, 1000, &v), -EINVAL);
+    cr_expect_eq(bench_net_parse_ulong("12x", 1, 1000, &v), -EINVAL);
+    cr_expect_eq(bench_net_parse_ulong("", 1, 1000, &v), -EINVAL);
+}

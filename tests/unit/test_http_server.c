@@ -151,7 +151,7 @@ fake_drain(void *ctx, const char *id, const struct drain_params *params,
     struct fake *f = ctx;
 
     if (strcmp(id, "gw-now") == 0) {
-        /* Completes before it returns: the API must answer at once. */
+        /* Completes before it returns: the API must respond at once. */
         done(done_arg, 0, json_pack("{s:s}", "gateway_id", "gw-now"), "");
         return 1;
     }
